@@ -1,0 +1,95 @@
+# The two commands a newcomer needs:
+#   make run    set up everything, start a local cluster, install the CRDs, apply examples/,
+#               and run the operator in the foreground (Ctrl-C stops the operator; the
+#               cluster keeps running until `make cluster-down`)
+#   make test   lint, types, unit tests and cluster tests (brings up its own local cluster
+#               unless KUBECONFIG names one)
+#
+# Set KUBECONFIG to use an existing cluster (kind, or any other) instead of the local one.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Re-install the virtualenv only when the project's dependencies change.
+VENV_STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml constraints.txt 2>/dev/null | sha256sum | cut -c1-12)
+LOCAL_KUBECONFIG := $(CURDIR)/.cluster/kubeconfig
+# The cached kubectl and friends (cluster/build.sh builds them once per pinned version).
+WITH_BINARIES := eval "$$(cluster/build.sh)" && export PATH="$$FWOP_BIN_KUBERNETES/bin:$$PATH"
+# The cluster to talk to: KUBECONFIG when set, else the local control plane.
+TARGET_KUBECONFIG = $(if $(KUBECONFIG),$(KUBECONFIG),$(LOCAL_KUBECONFIG))
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	rm -f $(VENV)/.stamp-* && touch $@
+
+.PHONY: venv
+venv: $(VENV_STAMP) ## Create or update the virtualenv (.venv)
+
+.PHONY: binaries
+binaries: ## Build or reuse the local cluster's binaries (cached under ~/.cache/fwop-cluster)
+	cluster/build.sh >/dev/null
+
+.PHONY: cluster-up
+cluster-up: ## Start the local control plane (idempotent); kubeconfig in .cluster/kubeconfig
+	$(PYTHON) cluster/localcluster.py up
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local control plane's processes and remove its state
+	$(PYTHON) cluster/localcluster.py down
+
+.PHONY: install-crds
+install-crds: ## Install crds/ into the target cluster
+	$(WITH_BINARIES) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" apply --server-side -f crds/
+	$(WITH_BINARIES) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" wait --for=condition=Established --timeout=60s -f crds/
+
+.PHONY: run
+run: venv ## Everything: cluster (unless KUBECONFIG is set), CRDs, examples, operator in the foreground
+	$(if $(KUBECONFIG),@echo "using KUBECONFIG=$(KUBECONFIG)",$(PYTHON) cluster/localcluster.py up)
+	$(MAKE) --no-print-directory install-crds KUBECONFIG="$(TARGET_KUBECONFIG)"
+	$(WITH_BINARIES) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" apply --server-side -f examples/
+	@echo "--------------------------------------------------------------------------------"
+	@echo "Operator starting in the foreground; Ctrl-C stops it."
+	@echo "In another shell:  export KUBECONFIG=$(TARGET_KUBECONFIG)"
+	@echo "                   kubectl get fw -A        (kubectl: $$(cluster/build.sh | sed -n 's/.*KUBERNETES=//p')/bin)"
+	@echo "Stop the local cluster with: make cluster-down"
+	@echo "--------------------------------------------------------------------------------"
+	KUBECONFIG="$(TARGET_KUBECONFIG)" $(BIN)/fwop-operator
+
+.PHONY: operator
+operator: venv ## Run just the operator in the foreground against the current kubeconfig
+	KUBECONFIG="$(TARGET_KUBECONFIG)" $(BIN)/fwop-operator
+
+.PHONY: lint
+lint: venv ## ruff (lint + format check)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+.PHONY: typecheck
+typecheck: venv ## mypy --strict
+	$(BIN)/mypy
+
+.PHONY: unit
+unit: venv ## Unit tests (no cluster)
+	$(BIN)/pytest tests/unit
+
+.PHONY: cluster-test
+cluster-test: venv ## Tests against a real API server (local control plane, or KUBECONFIG)
+	$(if $(KUBECONFIG),,cluster/build.sh >/dev/null)
+	$(BIN)/pytest tests/cluster
+
+.PHONY: test
+test: lint typecheck unit cluster-test ## Everything CI runs
+
+.PHONY: clean
+clean: cluster-down ## Stop the local cluster and remove the virtualenv and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
