@@ -1,0 +1,205 @@
+"""The static validation rules of the API, each stated once for two enforcers.
+
+A Rule carries the CEL expression that the API server evaluates at admission (it lands in
+the CRD as ``x-kubernetes-validations``) and the exact message that both the API server
+and the pydantic models report, so ``kubectl apply`` and ``fwctl`` agree word for word.
+The models' validators decide in Python; this module only holds the wording and the CEL.
+Must not: import the models (they import this), or do I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+import pydantic_core
+
+# Digest-pinned image reference: optional registry host[:port]/, lower-case path, @sha256.
+_HOST = r"[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?([.][a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
+_PATH = r"[a-z0-9]+([._-]+[a-z0-9]+)*"
+IMAGE_PATTERN = f"^({_HOST}(:[0-9]+)?/)?{_PATH}(/{_PATH})*@sha256:[a-f0-9]{{64}}$"
+ESCALATING_VERBS = ("escalate", "bind", "impersonate")
+ERROR_TYPE = "fwop_rule"
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """One validation rule: CEL for the API server, wording shared with the models."""
+
+    field: str
+    """The field the rule is about, as users see it (``spec.replicas``)."""
+    text: str
+    """What is required, phrased for the user; the control ID is appended."""
+    cel: str
+    """CEL expression; ``self`` is the schema node the rule is attached to."""
+    control: str | None = None
+    """Control ID from the catalog, or None for plain API consistency rules."""
+    field_path: str | None = None
+    """For rules on a parent node: the child the error points at (``.replicas``)."""
+
+    @property
+    def message(self) -> str:
+        """The message both enforcers report."""
+        return f"{self.text} ({self.control})" if self.control else self.text
+
+    def schema_entry(self) -> dict[str, str]:
+        """Return the ``x-kubernetes-validations`` entry for this rule."""
+        entry = {"rule": self.cel, "message": self.message}
+        if self.field_path:
+            entry["fieldPath"] = self.field_path
+        return entry
+
+    def error(self) -> pydantic_core.PydanticCustomError:
+        """Return the error a model validator raises when this rule is broken."""
+        context = {"field": self.field, "control": self.control or ""}
+        return pydantic_core.PydanticCustomError(ERROR_TYPE, self.message, context)
+
+
+def schema_extra(*rules: Rule) -> dict[str, Any]:
+    """Return ``json_schema_extra`` that attaches these rules to a schema node."""
+    return {"x-kubernetes-validations": [rule.schema_entry() for rule in rules]}
+
+
+def image_is_pinned(image: str) -> bool:
+    """Tell whether an image reference is pinned by sha256 digest, without a tag."""
+    return re.fullmatch(IMAGE_PATTERN, image) is not None
+
+
+IMAGE_PINNED = Rule(
+    field="spec.image",
+    text=(
+        "spec.image must be pinned by digest as <repository>@sha256:<64 hex>; "
+        "tags, including latest, are rejected"
+    ),
+    cel=f"self.matches('{IMAGE_PATTERN}')",
+    control="IMG-1",
+)
+RESOURCES_REQUIRED = Rule(
+    field="spec.resources",
+    text="spec.resources must set requests and limits for both cpu and memory",
+    cel=(
+        "has(self.resources) && has(self.resources.requests) && has(self.resources.limits)"
+        " && has(self.resources.requests.cpu) && has(self.resources.requests.memory)"
+        " && has(self.resources.limits.cpu) && has(self.resources.limits.memory)"
+    ),
+    control="POD-6",
+    field_path=".resources",
+)
+NO_WILDCARD_API_GROUPS = Rule(
+    field="spec.permissions[].apiGroups",
+    text="spec.permissions[].apiGroups must not contain '*'",
+    cel="self.all(g, g != '*')",
+    control="RBAC-2",
+)
+NO_WILDCARD_RESOURCES = Rule(
+    field="spec.permissions[].resources",
+    text="spec.permissions[].resources must not contain '*'",
+    cel="self.all(r, !r.contains('*'))",
+    control="RBAC-2",
+)
+NO_WILDCARD_VERBS = Rule(
+    field="spec.permissions[].verbs",
+    text="spec.permissions[].verbs must not contain '*'",
+    cel="self.all(v, v != '*')",
+    control="RBAC-2",
+)
+NO_ESCALATING_VERBS = Rule(
+    field="spec.permissions[].verbs",
+    text="spec.permissions[].verbs must not contain escalate, bind or impersonate",
+    cel="self.all(v, !(v in ['escalate', 'bind', 'impersonate']))",
+    control="RBAC-2",
+)
+PCI_NO_SECRET_ACCESS = Rule(
+    field="spec.permissions",
+    text=(
+        "spec.permissions must not grant access to secrets under profile pci; "
+        "declare them in spec.secrets instead"
+    ),
+    cel=(
+        "self.profile != 'pci' || !has(self.permissions) || self.permissions.all(p,"
+        " p.resources.all(r, r != 'secrets' && !r.startsWith('secrets/')))"
+    ),
+    control="SEC-1",
+    field_path=".permissions",
+)
+PCI_MIN_REPLICAS = Rule(
+    field="spec.replicas",
+    text="spec.replicas must be at least 2 under profile pci",
+    cel="self.profile != 'pci' || (has(self.replicas) && self.replicas >= 2)",
+    control="AVL-1",
+    field_path=".replicas",
+)
+PEER_SHAPE = Rule(
+    field="spec.network peer",
+    text="a spec.network peer sets podSelector and/or namespaceSelector, or ipBlock alone",
+    cel=(
+        "has(self.ipBlock) ? !has(self.podSelector) && !has(self.namespaceSelector)"
+        " : has(self.podSelector) || has(self.namespaceSelector)"
+    ),
+    control="NET-2",
+)
+CIDR_VALID = Rule(
+    field="spec.network peer ipBlock",
+    text="spec.network ipBlock cidr and except entries must be valid CIDRs",
+    cel="isCIDR(self.cidr) && (!has(self.except) || self.except.all(c, isCIDR(c)))",
+    control="NET-2",
+)
+PROBE_HANDLER = Rule(
+    field="spec.probes",
+    text="a probe in spec.probes sets exactly one of httpGet or tcpSocket",
+    cel="has(self.httpGet) != has(self.tcpSocket)",
+)
+VAULT_BLOCK = Rule(
+    field="spec.secrets.vault",
+    text="spec.secrets.vault is required when provider is vault and forbidden otherwise",
+    cel="(self.provider == 'vault') == has(self.vault)",
+    control="SEC-1",
+    field_path=".vault",
+)
+AZURE_BLOCK = Rule(
+    field="spec.secrets.azure",
+    text="spec.secrets.azure is required when provider is azure and forbidden otherwise",
+    cel="(self.provider == 'azure') == has(self.azure)",
+    control="SEC-1",
+    field_path=".azure",
+)
+AWS_BLOCK = Rule(
+    field="spec.secrets.aws",
+    text="spec.secrets.aws is only allowed when provider is aws",
+    cel="!has(self.aws) || self.provider == 'aws'",
+    control="SEC-1",
+    field_path=".aws",
+)
+KEY_NEEDS_VAULT = Rule(
+    field="spec.secrets.objects",
+    text="spec.secrets.objects[].key is only supported by provider vault",
+    cel="self.provider == 'vault' || self.objects.all(o, !has(o.key))",
+    control="SEC-1",
+    field_path=".objects",
+)
+MOUNT_PATH = Rule(
+    field="spec.secrets.mountPath",
+    text="spec.secrets.mountPath must be an absolute path other than / and /tmp",
+    cel="self.startsWith('/') && self != '/' && self != '/tmp'",
+    control="SEC-1",
+)
+
+ALL: tuple[Rule, ...] = (
+    IMAGE_PINNED,
+    RESOURCES_REQUIRED,
+    NO_WILDCARD_API_GROUPS,
+    NO_WILDCARD_RESOURCES,
+    NO_WILDCARD_VERBS,
+    NO_ESCALATING_VERBS,
+    PCI_NO_SECRET_ACCESS,
+    PCI_MIN_REPLICAS,
+    PEER_SHAPE,
+    CIDR_VALID,
+    PROBE_HANDLER,
+    VAULT_BLOCK,
+    AZURE_BLOCK,
+    AWS_BLOCK,
+    KEY_NEEDS_VAULT,
+    MOUNT_PATH,
+)

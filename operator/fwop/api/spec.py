@@ -1,0 +1,147 @@
+"""The FinancialWorkload spec: what a team declares instead of raw Kubernetes YAML.
+
+Field-level and cross-field rules (IMG-1, POD-6, RBAC-2, SEC-1, AVL-1) are checked here
+with the wording of ``fwop.api.rules``, and land in the CRD as CEL. Must not: import
+above the api layer, or know how the spec is rendered.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import pydantic
+
+from fwop.api import access, pod, rules, types
+from fwop.api import network as network_api
+from fwop.api import secrets as secrets_api
+
+_SET: dict[str, str] = {"x-kubernetes-list-type": "set"}
+MIN_PCI_REPLICAS = 2
+
+
+class Profile(enum.StrEnum):
+    """Compliance profile; pci adds replicas >= 2, a PDB, hard zone spread, no Secret access."""
+
+    BASELINE = "baseline"
+    PCI = "pci"
+
+
+class Enforcement(enum.StrEnum):
+    """What the operator does about drift: enforce heals it, audit only reports it."""
+
+    ENFORCE = "enforce"
+    AUDIT = "audit"
+
+
+class ManagedField(enum.StrEnum):
+    """A field of the children that another controller owns (e.g. an autoscaler)."""
+
+    REPLICAS = "replicas"
+
+
+_Named = pod.EnvVar | pod.ContainerPort
+
+
+class Residency(types.Model):
+    """Where the workload's pods may run (RES-1)."""
+
+    regions: Annotated[
+        tuple[types.DnsLabel, ...],
+        pydantic.Field(min_length=1, max_length=8, json_schema_extra=_SET),
+    ]
+    """Allowed values of the node label topology.kubernetes.io/region."""
+
+
+class FinancialWorkloadSpec(types.Model):
+    """Desired state of a FinancialWorkload."""
+
+    model_config = pydantic.ConfigDict(
+        json_schema_extra=rules.schema_extra(
+            rules.RESOURCES_REQUIRED, rules.PCI_NO_SECRET_ACCESS, rules.PCI_MIN_REPLICAS
+        )
+    )
+
+    profile: Profile
+    """Compliance profile: baseline, or pci for cardholder-data workloads."""
+    enforcement: Enforcement = Enforcement.ENFORCE
+    """enforce: drift is healed; audit: drift is only reported (DRF-1)."""
+    image: Annotated[
+        str,
+        pydantic.Field(max_length=512, json_schema_extra=rules.schema_extra(rules.IMAGE_PINNED)),
+    ]
+    """Container image pinned by digest: <repository>@sha256:<64 hex> (IMG-1)."""
+    replicas: Annotated[types.Int, pydantic.Field(ge=0, le=1000, validate_default=True)] = 1
+    """Number of pods; at least 2 under profile pci (AVL-1). When replicas is externally
+    managed, this value is not applied."""
+    externally_managed: Annotated[
+        tuple[ManagedField, ...], pydantic.Field(max_length=1, json_schema_extra=_SET)
+    ] = ()
+    """Fields another controller owns; the operator neither sets nor heals them."""
+    command: Annotated[tuple[types.Str1024, ...], pydantic.Field(max_length=64)] = ()
+    """Entrypoint override; empty keeps the image's."""
+    args: Annotated[tuple[types.Str1024, ...], pydantic.Field(max_length=64)] = ()
+    """Arguments to the entrypoint; empty keeps the image's."""
+    env: Annotated[
+        tuple[pod.EnvVar, ...],
+        pydantic.Field(max_length=64, json_schema_extra=types.LIST_MAP_BY_NAME),
+    ] = ()
+    """Plain environment variables; never secrets (SEC-1)."""
+    ports: Annotated[
+        tuple[pod.ContainerPort, ...],
+        pydantic.Field(max_length=16, json_schema_extra=types.LIST_MAP_BY_NAME),
+    ] = ()
+    """Ports the container listens on; a ClusterIP Service exposes them."""
+    resources: pod.Resources
+    """CPU and memory requests and limits, all required (POD-6)."""
+    probes: pod.Probes | None = None
+    """Liveness and readiness probes."""
+    permissions: Annotated[tuple[access.PolicyRule, ...], pydantic.Field(max_length=32)] = ()
+    """Kubernetes API access the workload needs, as Role rules (RBAC-2). Empty: no Role,
+    and the ServiceAccount token is not mounted (RBAC-1)."""
+    network: network_api.Network = pydantic.Field(default_factory=network_api.Network)
+    """Allowed network flows; everything else is denied (NET-1, NET-2)."""
+    secrets: secrets_api.Secrets | None = None
+    """Secrets mounted read-only from an external store (SEC-1)."""
+    residency: Residency | None = None
+    """Regions the pods are restricted to (RES-1)."""
+
+    @pydantic.field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        if not rules.image_is_pinned(value):
+            raise rules.IMAGE_PINNED.error()
+        return value
+
+    @pydantic.field_validator("replicas")
+    @classmethod
+    def _replicas(cls, value: int, info: pydantic.ValidationInfo) -> int:
+        if info.data.get("profile") is Profile.PCI and value < MIN_PCI_REPLICAS:
+            raise rules.PCI_MIN_REPLICAS.error()
+        return value
+
+    @pydantic.field_validator("env", "ports")
+    @classmethod
+    def _unique(
+        cls, value: tuple[_Named, ...], info: pydantic.ValidationInfo
+    ) -> tuple[_Named, ...]:
+        types.check_unique_names(value, f"spec.{info.field_name}")
+        return value
+
+    @pydantic.field_validator("permissions")
+    @classmethod
+    def _permissions(
+        cls, value: tuple[access.PolicyRule, ...], info: pydantic.ValidationInfo
+    ) -> tuple[access.PolicyRule, ...]:
+        if info.data.get("profile") is Profile.PCI and any(
+            item == "secrets" or item.startswith("secrets/")
+            for rule in value
+            for item in rule.resources
+        ):
+            raise rules.PCI_NO_SECRET_ACCESS.error()
+        return value
+
+    @property
+    def replicas_managed_elsewhere(self) -> bool:
+        """Tell whether another controller owns the replica count."""
+        return ManagedField.REPLICAS in self.externally_managed

@@ -1,0 +1,134 @@
+"""Parse a whole FinancialWorkload document and explain every problem in it.
+
+This is the edge where raw dicts become typed models: it checks the envelope (apiVersion,
+kind, metadata.name), validates the spec with the models, and turns pydantic errors into
+``errors.Problem`` lines that name the field and, where one applies, the control. Must
+not: do I/O or import above the api layer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pydantic
+
+from fwop import errors
+from fwop.api import group, rules, spec, types
+
+_SECRET_CARRIERS = frozenset({"valueFrom", "envFrom"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    """A validated FinancialWorkload: where it lives and what it asks for."""
+
+    namespace: str
+    name: str
+    uid: str | None
+    spec: spec.FinancialWorkloadSpec
+
+
+def parse(doc: Mapping[str, Any], default_namespace: str = "default") -> Workload:
+    """Validate a FinancialWorkload document; raise InvalidSpecError listing every problem."""
+    problems = _envelope_problems(doc)
+    metadata = doc.get("metadata")
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+    parsed: spec.FinancialWorkloadSpec | None = None
+    try:
+        parsed = parse_spec(doc.get("spec"))
+    except errors.InvalidSpecError as exc:
+        problems.extend(exc.problems)
+    if problems or parsed is None:
+        raise errors.InvalidSpecError(tuple(problems))
+    uid = metadata.get("uid")
+    return Workload(
+        namespace=str(metadata.get("namespace") or default_namespace),
+        name=str(metadata["name"]),
+        uid=str(uid) if uid else None,
+        spec=parsed,
+    )
+
+
+def parse_spec(data: object) -> spec.FinancialWorkloadSpec:
+    """Validate a spec mapping; raise InvalidSpecError listing every problem."""
+    if not isinstance(data, Mapping):
+        problem = errors.Problem("spec", "spec is required and must be a mapping")
+        raise errors.InvalidSpecError((problem,))
+    try:
+        # Only the wire names (camelCase), as the API server accepts; Python names are for code.
+        return spec.FinancialWorkloadSpec.model_validate(data, by_alias=True, by_name=False)
+    except pydantic.ValidationError as exc:
+        problems = tuple(to_problem(error) for error in _meaningful(exc.errors()))
+        raise errors.InvalidSpecError(problems) from None
+
+
+def _envelope_problems(doc: Mapping[str, Any]) -> list[errors.Problem]:
+    problems = []
+    if doc.get("apiVersion") != group.API_VERSION:
+        message = f"apiVersion must be {group.API_VERSION}, got {doc.get('apiVersion')!r}"
+        problems.append(errors.Problem("apiVersion", message))
+    if doc.get("kind") != group.KIND:
+        message = f"kind must be {group.KIND}, got {doc.get('kind')!r}"
+        problems.append(errors.Problem("kind", message))
+    metadata = doc.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, Mapping) else None
+    if not isinstance(name, str) or not _valid_name(name):
+        message = (
+            "metadata.name must be a DNS-1035 label: lower-case letters, digits and '-', "
+            f"starting with a letter, at most {types.WORKLOAD_NAME_MAX_LENGTH} characters"
+        )
+        problems.append(errors.Problem("metadata.name", message))
+    return problems
+
+
+def _valid_name(name: str) -> bool:
+    return (
+        len(name) <= types.WORKLOAD_NAME_MAX_LENGTH
+        and re.fullmatch(types.WORKLOAD_NAME_PATTERN, name) is not None
+    )
+
+
+def _meaningful(found: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Drop "too short" echoes of a list whose items already failed on their own."""
+    locs = [tuple(error["loc"]) for error in found]
+
+    def echo(error: Mapping[str, Any]) -> bool:
+        loc = tuple(error["loc"])
+        return error["type"] == "too_short" and any(
+            len(other) > len(loc) and other[: len(loc)] == loc for other in locs
+        )
+
+    return [error for error in found if not echo(error)]
+
+
+def field_path(loc: Sequence[int | str], prefix: str = "spec") -> str:
+    """Spell a pydantic error location the way kubectl does: spec.ports[0].name."""
+    path = prefix
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def to_problem(error: Mapping[str, Any]) -> errors.Problem:
+    """Turn one pydantic error into a Problem naming the field and the control."""
+    loc: tuple[int | str, ...] = tuple(error["loc"])
+    context = error.get("ctx") or {}
+    kind = error["type"]
+    if kind == rules.ERROR_TYPE:
+        field = field_path(loc) if loc else str(context["field"])
+        return errors.Problem(field, str(error["msg"]), str(context["control"]) or None)
+    field = field_path(loc)
+    if kind == "missing" and loc[:1] == ("resources",):
+        rule = rules.RESOURCES_REQUIRED
+        return errors.Problem(field, rule.message, rule.control)
+    if kind == "missing":
+        return errors.Problem(field, "required field is missing")
+    if kind == "extra_forbidden" and loc and loc[-1] in _SECRET_CARRIERS:
+        message = f"{loc[-1]} is not supported: mount secrets through spec.secrets (SEC-1)"
+        return errors.Problem(field, message, "SEC-1")
+    if kind == "extra_forbidden":
+        return errors.Problem(field, "unknown field")
+    return errors.Problem(field, str(error["msg"]).removeprefix("Value error, "))
