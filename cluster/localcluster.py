@@ -217,6 +217,7 @@ class Cluster:
         try:
             self._start_all(bins, ports, pids)
             self._nodes(bins, pids)
+            self._addons(bins)
         except BaseException:
             log(
                 "start-up failed; stopping what was started (logs stay in "
@@ -390,6 +391,12 @@ class Cluster:
             60,
             pids,
         )
+
+    def _addons(self, bins: Binaries) -> None:
+        """CRDs of other projects that the operator writes to (cluster/crds/)."""
+        crds = str(REPO / "cluster" / "crds")
+        self.kubectl(bins, "apply", "--server-side", "--field-manager=localcluster", "-f", crds)
+        self.kubectl(bins, "wait", "--for=condition=Established", "--timeout=60s", "-f", crds)
 
     # ---- PKI -----------------------------------------------------------------------------
 

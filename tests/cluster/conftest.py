@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import uuid
@@ -93,3 +94,64 @@ def namespace(kube: Kube) -> Iterator[str]:
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     yield name
     core.delete_namespace(name)
+
+
+class Operator:
+    """The real operator (`fwop-operator`) as a subprocess against the cluster under test."""
+
+    def __init__(self, kube: Kube, log_path: Path) -> None:
+        self.kube = kube
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "KUBECONFIG": str(self.kube.kubeconfig), "FWOP_LOG_LEVEL": "INFO"}
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [str(Path(sys.executable).parent / "fwop-operator")],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture(scope="session")
+def crds(kube: Kube) -> None:
+    """The project's CRDs, plus the SecretProviderClass CRD where the cluster lacks it."""
+    kube.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
+    present = kube.kubectl(
+        "get", "crd", "secretproviderclasses.secrets-store.csi.x-k8s.io", check=False
+    )
+    if present.returncode != 0:
+        kube.kubectl("apply", "--server-side", "-f", str(REPO / "cluster" / "crds"))
+    kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+
+
+@pytest.fixture(scope="session")
+def operator(
+    kube: Kube, crds: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Operator]:
+    """The operator, running for the whole session (tests may restart it)."""
+    log_dir = TEST_STATE if kube.local else tmp_path_factory.mktemp("operator")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    op = Operator(kube, log_dir / "operator.log")
+    op.start()
+    try:
+        yield op
+    finally:
+        op.stop()

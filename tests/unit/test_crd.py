@@ -14,7 +14,7 @@ import pydantic
 import pytest
 import yaml
 
-from fwop.api import crd, group, rules, spec, status, types
+from fwop.api import crd, group, rules, schema, spec, status, types
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CRD_FILE = REPO / "crds" / "financialworkload.yaml"
@@ -177,9 +177,20 @@ def _agree(model: type[pydantic.BaseModel], node: dict[str, Any], path: str) -> 
         yield from _agree_type(_unwrap(field.annotation), properties[alias], where)
     if set(properties) != set(aliases):
         yield f"{path} schema has extra properties {set(properties) - set(aliases)}"
-    required = [f.alias or n for n, f in model.model_fields.items() if f.is_required()]
+    required = [
+        f.alias or n
+        for n, f in model.model_fields.items()
+        if f.is_required() and not _required_by_cel(_unwrap(f.annotation))
+    ]
+    if _required_by_cel(model):
+        required = []  # a CEL rule checks these, so its message (with the control) is shown
     if node.get("required", []) != required:
         yield f"{path} required {node.get('required')} != {required}"
+
+
+def _required_by_cel(annotation: Any) -> bool:
+    extra = getattr(annotation, "model_config", {}).get("json_schema_extra") or {}
+    return bool(isinstance(extra, dict) and extra.get(schema.REQUIRED_BY_CEL))
 
 
 def _agree_type(annotation: Any, node: dict[str, Any], where: str) -> Iterator[str]:

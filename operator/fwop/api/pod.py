@@ -10,7 +10,7 @@ from typing import Annotated
 
 import pydantic
 
-from fwop.api import rules, types
+from fwop.api import rules, schema, types
 
 
 class EnvVar(types.Model):
@@ -36,6 +36,8 @@ class ContainerPort(types.Model):
 class ResourceList(types.Model):
     """CPU and memory amounts; both are required (POD-6)."""
 
+    model_config = pydantic.ConfigDict(json_schema_extra={schema.REQUIRED_BY_CEL: True})
+
     cpu: types.Quantity
     """CPU, as a Kubernetes quantity (250m, 1, 2)."""
     memory: types.Quantity
@@ -44,6 +46,8 @@ class ResourceList(types.Model):
 
 class Resources(types.Model):
     """Compute requests and limits of the container; all four values are required (POD-6)."""
+
+    model_config = pydantic.ConfigDict(json_schema_extra={schema.REQUIRED_BY_CEL: True})
 
     requests: ResourceList
     """What the scheduler reserves for each pod."""

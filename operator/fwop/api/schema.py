@@ -13,6 +13,11 @@ from typing import Any
 
 JsonSchema = dict[str, Any]
 
+# Marks a model whose presence and required fields a CEL rule enforces instead of the
+# schema's `required`: the API server skips CEL rules once a required field is missing,
+# so only this way does the user see the rule's message with its control ID.
+REQUIRED_BY_CEL = "x-fwop-required-by-cel"
+
 # Keys copied through unchanged (after converting nested schemas).
 _PASSTHROUGH = frozenset(
     {
@@ -58,8 +63,27 @@ def _convert(node: Mapping[str, Any], defs: Mapping[str, Any]) -> JsonSchema:
             continue
         if key == "additionalProperties" and value is False:
             continue
+        if key == REQUIRED_BY_CEL:
+            continue
         out[key] = _convert_value(node, key, value, defs)
+    _drop_cel_required(node, out, defs)
     return _ordered(out)
+
+
+def _drop_cel_required(node: Mapping[str, Any], out: JsonSchema, defs: Mapping[str, Any]) -> None:
+    """Leave presence checks that a CEL rule makes (REQUIRED_BY_CEL) out of `required`."""
+    if node.get(REQUIRED_BY_CEL):
+        out.pop("required", None)
+        return
+    marked = {
+        name
+        for name, sub in node.get("properties", {}).items()
+        if _resolve(sub, defs).get(REQUIRED_BY_CEL)
+    }
+    if marked and "required" in out:
+        out["required"] = [name for name in out["required"] if name not in marked]
+        if not out["required"]:
+            del out["required"]
 
 
 def _convert_value(node: Mapping[str, Any], key: str, value: Any, defs: Mapping[str, Any]) -> Any:

@@ -11,5 +11,5 @@ import importlib
 
 def register() -> None:
     """Import every handler module (their decorators register them with kopf)."""
-    for module in ("startup",):
+    for module in ("startup", "workload"):
         importlib.import_module(f"{__name__}.{module}")

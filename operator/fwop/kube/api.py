@@ -1,0 +1,161 @@
+"""Async access to the API server: server-side apply, get, list, status apply.
+
+Built on the `kubernetes` client (it loads kubeconfig or in-cluster credentials and
+refreshes tokens); every call runs in a worker thread so the event loop never blocks.
+Requests go through the generic REST path of a `kinds.Kind`, so the same code serves
+every child kind, and API errors become the `errors.ApiError` family. Must not: decide
+anything (what to apply comes from the caller), or read Secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+import urllib3
+from kubernetes import client, config
+
+from fwop import errors
+from fwop.kube import kinds
+
+FIELD_MANAGER = "fwop"
+_APPLY = "application/apply-patch+yaml"
+_TRANSIENT = frozenset({409, 429, 500, 502, 503, 504})
+
+
+def connect() -> client.ApiClient:
+    """An API client from KUBECONFIG / ~/.kube/config, or the in-cluster service account."""
+    try:
+        config.load_incluster_config()
+        return client.ApiClient()
+    except config.ConfigException:
+        return config.new_client_from_config()
+
+
+class Api:
+    """The operator's only door to the API server."""
+
+    def __init__(self, api_client: client.ApiClient) -> None:
+        self._client = api_client
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._client.close()
+
+    async def apply(self, manifest: dict[str, Any], *, force: bool = True) -> dict[str, Any]:
+        """Server-side apply under the operator's field manager; returns the live object."""
+        kind = kinds.of(manifest)
+        meta = manifest["metadata"]
+        path = kind.path(meta.get("namespace"), meta["name"])
+        query = [("fieldManager", FIELD_MANAGER), ("force", "true" if force else "false")]
+        return await self._call("PATCH", path, kind, query, manifest, _APPLY)
+
+    async def apply_status(
+        self, kind: kinds.Kind, namespace: str, name: str, status: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Server-side apply of the status subresource (the operator owns all of status)."""
+        body = {
+            "apiVersion": kind.api_version,
+            "kind": kind.kind,
+            "metadata": {"name": name, "namespace": namespace},
+            "status": status,
+        }
+        path = kind.path(namespace, name) + "/status"
+        query = [("fieldManager", FIELD_MANAGER), ("force", "true")]
+        return await self._call("PATCH", path, kind, query, body, _APPLY)
+
+    async def get(
+        self, kind: kinds.Kind, namespace: str | None, name: str
+    ) -> dict[str, Any] | None:
+        """The live object, or None when it does not exist."""
+        try:
+            return await self._call("GET", kind.path(namespace, name), kind, [], None, None)
+        except errors.NotFoundError:
+            return None
+
+    async def list_labelled(
+        self, kind: kinds.Kind, namespace: str | None, label_selector: str
+    ) -> list[dict[str, Any]]:
+        """Objects of a kind carrying the labels."""
+        found = await self._call(
+            "GET", kind.path(namespace), kind, [("labelSelector", label_selector)], None, None
+        )
+        return list(found.get("items", []))
+
+    async def delete(self, kind: kinds.Kind, namespace: str, name: str) -> None:
+        """Delete an object (foreground: its own dependents go first); gone already is fine."""
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Foreground"}
+        with contextlib.suppress(errors.NotFoundError):
+            await self._call(
+                "DELETE", kind.path(namespace, name), kind, [], body, "application/json"
+            )
+
+    async def create(self, kind: kinds.Kind, namespace: str, body: dict[str, Any]) -> None:
+        """POST an object (used for Events)."""
+        await self._call("POST", kind.path(namespace), kind, [], body, "application/json")
+
+    async def _call(  # noqa: PLR0917 - a thin REST call
+        self,
+        method: str,
+        path: str,
+        kind: kinds.Kind,
+        query: list[tuple[str, str]],
+        body: dict[str, Any] | None,
+        content_type: str | None,
+    ) -> dict[str, Any]:
+        return await asyncio.to_thread(
+            self._call_sync, method, path, kind, query, body, content_type
+        )
+
+    def _call_sync(  # noqa: PLR0917 - a thin REST call
+        self,
+        method: str,
+        path: str,
+        kind: kinds.Kind,
+        query: list[tuple[str, str]],
+        body: dict[str, Any] | None,
+        content_type: str | None,
+    ) -> dict[str, Any]:
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        what = f"{method} {kind.kind} {path}"
+        try:
+            _, url, headers, payload, _ = self._client.param_serialize(
+                method,
+                path,
+                query_params=query,
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+            )
+            response = self._client.call_api(
+                method, url, header_params=headers, body=payload, _request_timeout=30
+            )
+            raw = response.read()
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise errors.TransientApiError(what, 0, str(exc)) from None
+        if not 200 <= response.status < 300:
+            raise _error(what, response.status, raw, str(response.reason))
+        data: dict[str, Any] = json.loads(raw or b"{}")
+        return data
+
+
+def _error(what: str, status: int, raw: bytes | None, reason: str) -> errors.ApiError:
+    try:
+        parsed = json.loads(raw or b"{}")
+    except ValueError:
+        parsed = None  # e.g. "404 page not found" for an API group nobody serves
+    message = str(parsed.get("message", reason)) if isinstance(parsed, dict) else reason
+    if status == 404:
+        # A Status naming the kind means the object (or its namespace) is missing; anything
+        # else means the server does not serve the resource type at all.
+        details = parsed.get("details", {}) if isinstance(parsed, dict) else {}
+        if details.get("kind"):
+            return errors.NotFoundError(what, status, message)
+        return errors.KindMissingError(what, status, message)
+    if status in _TRANSIENT:
+        return errors.TransientApiError(what, status, message)
+    return errors.RejectedError(what, status, message)

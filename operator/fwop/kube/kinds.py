@@ -1,0 +1,62 @@
+"""Where each kind the operator touches lives in the API: group, version, plural, scope.
+
+A fixed table rather than discovery: the operator only ever writes these kinds, and a
+table keeps start-up free of discovery calls. Must not: do I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import urllib.parse
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """One resource type."""
+
+    api_version: str
+    kind: str
+    plural: str
+    namespaced: bool = True
+
+    @property
+    def group(self) -> str:
+        """The API group ("" for the core group)."""
+        return self.api_version.rpartition("/")[0]
+
+    @property
+    def version(self) -> str:
+        """The version within the group."""
+        return self.api_version.rpartition("/")[2]
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        """The REST path of the collection, or of one object when a name is given."""
+        prefix = f"/apis/{self.api_version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            prefix += f"/namespaces/{urllib.parse.quote(namespace)}"
+        prefix += f"/{self.plural}"
+        return f"{prefix}/{urllib.parse.quote(name)}" if name else prefix
+
+
+WORKLOAD = Kind("finance.compliance.dev/v1alpha1", "FinancialWorkload", "financialworkloads")
+NAMESPACE = Kind("v1", "Namespace", "namespaces", namespaced=False)
+EVENT = Kind("v1", "Event", "events")
+
+# Every kind the operator creates for a workload.
+CHILDREN = (
+    Kind("v1", "ServiceAccount", "serviceaccounts"),
+    Kind("rbac.authorization.k8s.io/v1", "Role", "roles"),
+    Kind("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings"),
+    Kind("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies"),
+    Kind("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass", "secretproviderclasses"),
+    Kind("apps/v1", "Deployment", "deployments"),
+    Kind("v1", "Service", "services"),
+    Kind("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
+)
+
+_BY_KIND = {(k.api_version, k.kind): k for k in (*CHILDREN, WORKLOAD, NAMESPACE, EVENT)}
+
+
+def of(manifest: dict[str, object]) -> Kind:
+    """The Kind of a manifest; KeyError names a kind the operator does not manage."""
+    return _BY_KIND[(str(manifest["apiVersion"]), str(manifest["kind"]))]

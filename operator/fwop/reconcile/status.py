@@ -1,0 +1,153 @@
+"""Decide a FinancialWorkload's status from what one reconcile pass found.
+
+Ready is the summary kstatus and `kubectl wait` read: True only when every child is applied
+and the Deployment is Available at the current generation. Must not: do I/O or read a
+clock (the caller passes `now`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fwop.reconcile import conditions as cond
+from fwop.reconcile.conditions import FALSE, TRUE, UNKNOWN, Condition
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What one pass did and saw; the input of `decide`."""
+
+    generation: int
+    invalid: str | None = None
+    """Why the spec cannot be reconciled (InvalidSpecError text), if it cannot."""
+    failures: tuple[str, ...] = ()
+    """Children that could not be applied, each as "Kind/name: reason"."""
+    secrets_declared: bool = False
+    secrets_missing_kind: bool = False
+    """The cluster does not serve SecretProviderClass (no Secrets Store CSI driver)."""
+    deployment: Mapping[str, Any] | None = None
+    """The live Deployment after the pass."""
+    children: tuple[Mapping[str, Any], ...] = ()
+    """Live children after the pass, for status.children."""
+
+
+def deployment_available(deployment: Mapping[str, Any] | None) -> tuple[bool, str]:
+    """Whether the Deployment rolled out and is Available, with a message for humans."""
+    if not deployment:
+        return False, "Deployment not created yet"
+    meta, spec = deployment.get("metadata", {}), deployment.get("spec", {})
+    status = deployment.get("status", {})
+    if status.get("observedGeneration", 0) < meta.get("generation", 0):
+        return False, "Deployment controller has not observed the latest change yet"
+    wanted = spec.get("replicas", 1)
+    updated, available = status.get("updatedReplicas", 0), status.get("availableReplicas", 0)
+    if updated < wanted:
+        return False, f"rolling out: {updated} of {wanted} pods updated"
+    available_cond = cond.find(status.get("conditions"), "Available")
+    if not available_cond or available_cond.get("status") != TRUE or available < wanted:
+        return False, f"{available} of {wanted} pods available"
+    return True, f"{available} of {wanted} pods available"
+
+
+def decide(outcome: Outcome) -> list[Condition]:
+    """The conditions for this pass, Ready first."""
+    decided: list[Condition] = []
+    if outcome.invalid is not None:
+        decided.append(Condition(cond.RECONCILED, FALSE, "InvalidSpec", outcome.invalid))
+        decided.append(Condition(cond.COMPLIANT, FALSE, "InvalidSpec", outcome.invalid))
+        ready = Condition(cond.READY, FALSE, "InvalidSpec", outcome.invalid)
+        return [ready, *decided]
+    if outcome.failures:
+        message = "; ".join(outcome.failures)
+        decided.append(Condition(cond.RECONCILED, FALSE, "ApplyFailed", message))
+    else:
+        decided.append(Condition(cond.RECONCILED, TRUE, "Applied", "every child is applied"))
+    decided.append(
+        Condition(
+            cond.COMPLIANT,
+            TRUE,
+            "BaselineApplied",
+            "every control of the profile is rendered and applied",
+        )
+        if not outcome.failures
+        else Condition(
+            cond.COMPLIANT,
+            UNKNOWN,
+            "ApplyFailed",
+            "compliance cannot be confirmed until every child is applied",
+        )
+    )
+    if outcome.secrets_declared:
+        decided.append(_secrets(outcome))
+    return [_ready(outcome), *decided]
+
+
+def _secrets(outcome: Outcome) -> Condition:
+    if outcome.secrets_missing_kind:
+        return Condition(
+            cond.SECRETS,
+            FALSE,
+            "SecretStoreMissing",
+            "this cluster does not serve SecretProviderClass (secrets-store.csi.x-k8s.io/v1):"
+            " install the Secrets Store CSI driver; every other child is applied",
+        )
+    return Condition(
+        cond.SECRETS,
+        TRUE,
+        "ProviderClassApplied",
+        "SecretProviderClass applied; secrets mount read-only through CSI",
+    )
+
+
+def _ready(outcome: Outcome) -> Condition:
+    if outcome.failures:
+        return Condition(cond.READY, FALSE, "ApplyFailed", "; ".join(outcome.failures))
+    if outcome.secrets_missing_kind:
+        return Condition(
+            cond.READY,
+            FALSE,
+            "SecretStoreMissing",
+            "secrets cannot be mounted: the Secrets Store CSI driver is absent",
+        )
+    available, message = deployment_available(outcome.deployment)
+    if available:
+        return Condition(cond.READY, TRUE, "Available", message)
+    return Condition(cond.READY, FALSE, "Progressing", message)
+
+
+def build(outcome: Outcome, previous: Mapping[str, Any] | None, now: str) -> dict[str, Any]:
+    """The full status object to write (conditions merged with the previous ones)."""
+    previous = previous or {}
+    status: dict[str, Any] = {
+        "observedGeneration": outcome.generation,
+        "conditions": cond.merge(
+            previous.get("conditions"), decide(outcome), outcome.generation, now
+        ),
+        "children": [_child_ref(c) for c in outcome.children],
+    }
+    if outcome.deployment is not None:
+        status["availableReplicas"] = outcome.deployment.get("status", {}).get(
+            "availableReplicas", 0
+        )
+    return status
+
+
+def _child_ref(child: Mapping[str, Any]) -> dict[str, str]:
+    meta = child.get("metadata", {})
+    return {
+        "kind": str(child.get("kind")),
+        "name": str(meta.get("name")),
+        "uid": str(meta.get("uid", "")),
+    }
+
+
+def unchanged(
+    previous: Mapping[str, Any] | None,
+    new: Mapping[str, Any],
+    keys: Sequence[str] = ("observedGeneration", "conditions", "children", "availableReplicas"),
+) -> bool:
+    """True when writing `new` would change nothing the operator owns."""
+    previous = previous or {}
+    return all(previous.get(k) == new.get(k) for k in keys)

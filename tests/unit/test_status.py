@@ -1,0 +1,89 @@
+"""Status decisions: conditions, lastTransitionTime, Ready from the Deployment."""
+
+from __future__ import annotations
+
+from fwop.reconcile import conditions, status
+
+T0, T1 = "2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z"
+
+
+def deployment(
+    replicas: int = 2, available: int = 2, generation: int = 3, observed: int = 3
+) -> dict:
+    return {
+        "kind": "Deployment",
+        "metadata": {"name": "d", "uid": "u1", "generation": generation},
+        "spec": {"replicas": replicas},
+        "status": {
+            "observedGeneration": observed,
+            "updatedReplicas": available,
+            "availableReplicas": available,
+            "conditions": [{"type": "Available", "status": "True" if available else "False"}],
+        },
+    }
+
+
+def test_last_transition_time_moves_only_on_a_status_flip() -> None:
+    first = conditions.merge(
+        [], [conditions.Condition("Ready", "False", "Progressing", "a")], 1, T0
+    )
+    same = conditions.merge(
+        first, [conditions.Condition("Ready", "False", "Progressing", "b")], 2, T1
+    )
+    assert same[0]["lastTransitionTime"] == T0
+    assert same[0]["message"] == "b"
+    assert same[0]["observedGeneration"] == 2
+    flipped = conditions.merge(
+        same, [conditions.Condition("Ready", "True", "Available", "c")], 2, T1
+    )
+    assert flipped[0]["lastTransitionTime"] == T1
+
+
+def test_ready_needs_available_deployment_at_current_generation() -> None:
+    assert status.deployment_available(deployment())[0] is True
+    assert status.deployment_available(deployment(observed=2))[0] is False
+    assert status.deployment_available(deployment(available=1)) == (
+        False,
+        "rolling out: 1 of 2 pods updated",
+    )
+    assert status.deployment_available(None)[0] is False
+
+
+def by_type(conds: list[conditions.Condition]) -> dict[str, conditions.Condition]:
+    return {c.type: c for c in conds}
+
+
+def test_invalid_spec_sets_every_condition_false() -> None:
+    decided = by_type(
+        status.decide(status.Outcome(generation=1, invalid="spec.image: bad (IMG-1)"))
+    )
+    assert {c.status for c in decided.values()} == {"False"}
+    assert decided["Ready"].reason == "InvalidSpec"
+    assert "IMG-1" in decided["Ready"].message
+
+
+def test_missing_secret_store_is_named_and_blocks_ready() -> None:
+    outcome = status.Outcome(
+        generation=1, secrets_declared=True, secrets_missing_kind=True, deployment=deployment()
+    )
+    decided = by_type(status.decide(outcome))
+    assert decided["SecretsMounted"].reason == "SecretStoreMissing"
+    assert decided["Ready"].status == "False"
+    assert decided["Reconciled"].status == "True"
+
+
+def test_apply_failure_is_reported() -> None:
+    outcome = status.Outcome(generation=1, failures=("Role/x: forbidden",), deployment=deployment())
+    decided = by_type(status.decide(outcome))
+    assert decided["Ready"].reason == "ApplyFailed"
+    assert decided["Reconciled"].message == "Role/x: forbidden"
+
+
+def test_build_and_unchanged() -> None:
+    outcome = status.Outcome(generation=3, deployment=deployment(), children=(deployment(),))
+    first = status.build(outcome, None, T0)
+    assert first["observedGeneration"] == 3
+    assert first["availableReplicas"] == 2
+    assert first["children"] == [{"kind": "Deployment", "name": "d", "uid": "u1"}]
+    again = status.build(outcome, first, T1)
+    assert status.unchanged(first, again)
