@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build (or reuse) the local test cluster's binaries from the pinned wrapper
 # modules in cluster/gomod/. Each module builds into its own cache folder whose
-# name carries a hash of its go.mod, go.sum and this script, so a binary is
+# name carries a hash of its go.mod, go.sum and RECIPE below, so a binary is
 # rebuilt only when a pinned version (or the way it is built) changes:
 #
 #   ${FWOP_CACHE:-~/.cache/fwop-cluster}/<module>-<hash>/bin/...
@@ -15,8 +15,12 @@ mkdir -p "$cache"
 
 log() { echo "cluster/build: $*" >&2; }
 
+# Bump when the build commands below change in a way that changes the binaries
+# (flags, stamps, the stage files copied); the pinned versions are hashed anyway.
+RECIPE=1
+
 # key MODULE -> a short hash of what decides the build's output
-key() { cat "$here/gomod/$1/go.mod" "$here/gomod/$1/go.sum" "$here/build.sh" | sha256sum | cut -c1-12; }
+key() { { cat "$here/gomod/$1/go.mod" "$here/gomod/$1/go.sum"; echo "recipe $RECIPE"; } | sha256sum | cut -c1-12; }
 
 # version MODULE PATH -> the version of PATH pinned in MODULE's go.mod
 version() { (cd "$here/gomod/$1" && go list -m -f '{{.Version}}' "$2"); }
@@ -55,7 +59,7 @@ build_kwok() {
 for module in etcd kwok kubernetes; do
   dest="$cache/$module-$(key "$module")"
   if [ -f "$dest/.complete" ]; then
-    log "$module: cached in $dest"
+    [ -z "${FWOP_VERBOSE:-}" ] || log "$module: cached in $dest"
   else
     log "$module: building into $dest (the first Kubernetes build takes many minutes)"
     rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
