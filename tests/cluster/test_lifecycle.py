@@ -20,6 +20,8 @@ def deployment(kube: Kube, ns: str, name: str) -> Any:
 
 
 def test_changes_reach_the_children(kube: Kube, operator: Operator, namespace: str) -> None:
+    core = client.CoreV1Api(kube.api)
+    core.patch_namespace(namespace, {"metadata": {"labels": {"team": "payments"}}})
     body = wl.spec(
         ports=[{"name": "http", "containerPort": 8080}],
         network={
@@ -67,6 +69,16 @@ def test_changes_reach_the_children(kube: Kube, operator: Operator, namespace: s
     )
     running = [p for p in pods.items if p.status.phase == "Running"]
     assert {c.image for p in running for c in p.spec.containers} == {image}
+    # The namespace keeps labels the operator does not own (SSA, PSS labels only).
+    labels = core.read_namespace(namespace).metadata.labels
+    assert labels["team"] == "payments"
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    # Events record what was created and what changed (AUD-1).
+    events = core.list_namespaced_event(namespace, field_selector="involvedObject.name=api")
+    messages = {(e.reason, e.message.split(" (")[0]) for e in events.items}
+    assert ("Created", "Created Deployment api") in messages
+    assert ("Updated", "Updated Deployment api") in messages
+    assert ("Updated", "Updated NetworkPolicy api-allow") in messages
 
 
 def test_removed_declarations_remove_children(
