@@ -56,7 +56,7 @@ install-crds: ## Install crds/ into the target cluster
 run: venv ## Everything: cluster (unless KUBECONFIG is set), CRDs, examples, operator in the foreground
 	$(if $(KUBECONFIG),@echo "using KUBECONFIG=$(KUBECONFIG)",$(PYTHON) cluster/localcluster.py up)
 	$(MAKE) --no-print-directory install-crds KUBECONFIG="$(TARGET_KUBECONFIG)"
-	$(WITH_BINARIES) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" apply --server-side -f examples/
+	$(WITH_BINARIES) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" apply --server-side -f examples/policy/ -f examples/
 	@echo "--------------------------------------------------------------------------------"
 	@echo "Operator starting in the foreground; Ctrl-C stops it."
 	@echo "In another shell:  export KUBECONFIG=$(TARGET_KUBECONFIG)"

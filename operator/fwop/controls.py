@@ -70,7 +70,7 @@ CATALOG: tuple[Control, ...] = (
     Control(
         "POD-6",
         "CPU and memory requests and limits are declared.",
-        "required in the spec (CRD schema and models)",
+        "required in the spec (CRD schema and models); requests within limits at admission",
         ("DORA Art. 9",),
     ),
     Control(
@@ -100,19 +100,19 @@ CATALOG: tuple[Control, ...] = (
     Control(
         "NET-2",
         "Only declared flows, plus DNS when asked for, are allowed.",
-        "rendered NetworkPolicy",
+        "rendered NetworkPolicy; admission (declared ingress ports, DNS egress policy)",
         ("PCI DSS 1.3",),
     ),
     Control(
         "SEC-1",
         "Secrets come from a SecretProviderClass mounted read-only, never env vars or ConfigMaps.",
-        "rendered SecretProviderClass and CSI volume; CRD schema (CEL) at admission",
+        "rendered SecretProviderClass and CSI volume; CRD schema (CEL) and webhook at admission",
         ("PCI DSS 8.6.2",),
     ),
     Control(
         "RES-1",
         "Pods are scheduled only in the declared regions.",
-        "rendered Deployment (node affinity)",
+        "rendered Deployment (node affinity); allowed regions at admission",
         ("GDPR Chapter V", "PSD2 / EBA outsourcing guidelines"),
     ),
     Control(
@@ -120,6 +120,12 @@ CATALOG: tuple[Control, ...] = (
         "Under profile pci: at least 2 replicas, a PodDisruptionBudget, spread over nodes.",
         "CRD schema (CEL) at admission; rendered Deployment and PodDisruptionBudget",
         ("DORA Art. 11",),
+    ),
+    Control(
+        "PRF-1",
+        "Workloads in namespaces the cluster policy marks use the profile it requires there.",
+        "admission webhook and reconcile gate (FinancialWorkloadPolicy requiredProfiles)",
+        ("PCI DSS 12.5.2", "PCI DSS 1.2"),
     ),
     Control(
         "DRF-1",

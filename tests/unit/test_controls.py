@@ -26,6 +26,7 @@ DESIGN_IDS = [
     "SEC-1",
     "RES-1",
     "AVL-1",
+    "PRF-1",
     "DRF-1",
     "AUD-1",
 ]

@@ -15,7 +15,8 @@ import yaml
 from fwop.api import group, schema, spec, status, types
 
 
-def _condition_column(name: str, condition: str, description: str) -> dict[str, Any]:
+def condition_column(name: str, condition: str, description: str) -> dict[str, Any]:
+    """Return a printer column showing the status of one condition type."""
     return {
         "name": name,
         "type": "string",
@@ -25,9 +26,9 @@ def _condition_column(name: str, condition: str, description: str) -> dict[str, 
 
 
 PRINTER_COLUMNS: list[dict[str, Any]] = [
-    _condition_column("Ready", "Ready", "Whether the workload is reconciled and available."),
-    _condition_column("Compliant", "Compliant", "Whether every control is satisfied."),
-    _condition_column("Drift", "Drifted", "Whether a managed field of a child drifted."),
+    condition_column("Ready", "Ready", "Whether the workload is reconciled and available."),
+    condition_column("Compliant", "Compliant", "Whether every control is satisfied."),
+    condition_column("Drift", "Drifted", "Whether a managed field of a child drifted."),
     {
         "name": "Profile",
         "type": "string",
@@ -127,9 +128,14 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+def to_yaml(manifest: dict[str, Any], header: str) -> str:
+    """Return a generated manifest as committed YAML text: header, then alias-free YAML."""
+    return header + yaml.dump(manifest, Dumper=_Dumper, sort_keys=False, width=100)
+
+
 def render() -> str:
     """Return the CRD as the YAML text committed in crds/."""
-    return HEADER + yaml.dump(build(), Dumper=_Dumper, sort_keys=False, width=100)
+    return to_yaml(build(), HEADER)
 
 
 def main() -> None:

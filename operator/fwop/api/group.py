@@ -1,4 +1,4 @@
-"""Names that identify the FinancialWorkload API: group, version, kind, plural, short names.
+"""Names that identify the API: group, version, and the kinds, plurals and short names.
 
 Must not: hold anything but constants.
 """
@@ -15,3 +15,12 @@ SINGULAR = "financialworkload"
 SHORT_NAMES = ("fw", "fwl")
 CATEGORIES = ("compliance",)
 CRD_NAME = f"{PLURAL}.{GROUP}"
+
+POLICY_KIND = "FinancialWorkloadPolicy"
+POLICY_LIST_KIND = "FinancialWorkloadPolicyList"
+POLICY_PLURAL = "financialworkloadpolicies"
+POLICY_SINGULAR = "financialworkloadpolicy"
+POLICY_SHORT_NAMES = ("fwp",)
+POLICY_CRD_NAME = f"{POLICY_PLURAL}.{GROUP}"
+POLICY_NAME = "default"
+"""The one policy object the operator reads; the CRD refuses any other name."""

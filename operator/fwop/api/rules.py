@@ -19,6 +19,8 @@ import pydantic_core
 _HOST = r"[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?([.][a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
 _PATH = r"[a-z0-9]+([._-]+[a-z0-9]+)*"
 IMAGE_PATTERN = f"^({_HOST}(:[0-9]+)?/)?{_PATH}(/{_PATH})*@sha256:[a-f0-9]{{64}}$"
+REPOSITORY_COMPONENT_PATTERN = _PATH
+"""One path component of an image repository (``payments``, ``api``)."""
 ESCALATING_VERBS = ("escalate", "bind", "impersonate")
 ERROR_TYPE = "fwop_rule"
 

@@ -25,42 +25,85 @@ class Loaded:
     problems: tuple[str, ...]
 
 
-def _is_workload(doc: Mapping[str, Any]) -> bool:
-    api_version = str(doc.get("apiVersion", ""))
-    return doc.get("kind") == group.KIND or api_version.startswith(f"{group.GROUP}/")
+@dataclasses.dataclass(frozen=True)
+class Document:
+    """One YAML document of a file that is a mapping, with where it came from."""
+
+    source: str
+    index: int
+    """Position of the document in its file, from 1."""
+    body: Mapping[str, Any]
+
+    @property
+    def kind(self) -> object:
+        """The document's kind, as written."""
+        return self.body.get("kind")
+
+    @property
+    def is_workload(self) -> bool:
+        """Tell whether the document is (or claims to be) a FinancialWorkload."""
+        api_version = str(self.body.get("apiVersion", ""))
+        ours = api_version.startswith(f"{group.GROUP}/") and self.kind != group.POLICY_KIND
+        return self.kind == group.KIND or ours
+
+    @property
+    def label(self) -> str:
+        """Prefix of the lines about this document: file, name and position."""
+        metadata = self.body.get("metadata")
+        name = metadata.get("name") if isinstance(metadata, Mapping) else None
+        where = f"document {self.index}"
+        return (
+            f"{self.source}: {name} ({where})"
+            if isinstance(name, str)
+            else f"{self.source}: {where}"
+        )
 
 
-def _label(source: str, index: int, doc: Mapping[str, Any]) -> str:
-    metadata = doc.get("metadata")
-    name = metadata.get("name") if isinstance(metadata, Mapping) else None
-    where = f"document {index}"
-    return f"{source}: {name} ({where})" if isinstance(name, str) else f"{source}: {where}"
-
-
-def load(text: str, source: str, default_namespace: str) -> Loaded:
-    """Parse every FinancialWorkload in a YAML text; other kinds are skipped."""
+def read(text: str, source: str) -> tuple[tuple[Document, ...], tuple[str, ...]]:
+    """Split a YAML text into its mapping documents; problems are one line each."""
     try:
-        docs = list(yaml.safe_load_all(text))
+        raw = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
         detail = " ".join(str(exc).split())
-        return Loaded((), (f"{source}: invalid YAML: {detail}",))
-    found: list[workload.Workload] = []
+        return (), (f"{source}: invalid YAML: {detail}",)
+    found: list[Document] = []
     problems: list[str] = []
-    for index, doc in enumerate(docs, start=1):
+    for index, doc in enumerate(raw, start=1):
         if doc is None:
             continue
         if not isinstance(doc, Mapping):
             problems.append(f"{source}: document {index}: not a mapping")
             continue
-        if not _is_workload(doc):
+        found.append(Document(source, index, doc))
+    return tuple(found), tuple(problems)
+
+
+def problem_lines(doc: Document, problems: Iterable[errors.Problem]) -> list[str]:
+    """Return one line per problem of a document: file, name, position, field, message."""
+    return [f"{doc.label}: {problem}" for problem in problems]
+
+
+def no_workload(source: str) -> str:
+    """Return the line saying a file holds no FinancialWorkload."""
+    return f"{source}: no {group.KIND} document found"
+
+
+def load(text: str, source: str, default_namespace: str) -> Loaded:
+    """Parse every FinancialWorkload in a YAML text; other kinds are skipped."""
+    docs, read_problems = read(text, source)
+    if read_problems and not docs:
+        return Loaded((), read_problems)
+    found: list[workload.Workload] = []
+    problems = list(read_problems)
+    for doc in docs:
+        if not doc.is_workload:
             continue
         try:
-            found.append(workload.parse(doc, default_namespace))
+            found.append(workload.parse(doc.body, default_namespace))
         except errors.InvalidSpecError as exc:
-            label = _label(source, index, doc)
-            problems.extend(f"{label}: {problem}" for problem in exc.problems)
+            problems.extend(problem_lines(doc, exc.problems))
     if not found and not problems:
-        problems.append(f"{source}: no {group.KIND} document found")
+        problems.append(no_workload(source))
     return Loaded(tuple(found), tuple(problems))
 
 

@@ -1,8 +1,9 @@
 """Entry point of fwctl: parse the command line, run the command, map problems to exit codes.
 
-Exit codes: 0 success, 1 invalid input (each problem on its own line on stderr), 2 usage
-errors (argparse). Must not: let a traceback reach the user for bad input, or write
-anything to stdout unless the whole input was valid.
+Exit codes: 0 success, 1 invalid input, 2 usage errors (argparse, a malformed option or
+policy file). ``render`` writes problems to stderr and manifests to stdout only when the
+whole input was valid; ``check`` writes one line per violation to stdout and a summary to
+stderr. Must not: let a traceback reach the user for bad input.
 """
 
 from __future__ import annotations
@@ -11,17 +12,34 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from fwop.cli import documents
+from fwop.api import group
+from fwop.api import policy as policy_api
+from fwop.cli import check, documents
 from fwop.render import meta, workload
 
 EXIT_OK = 0
 EXIT_INVALID = 1
+EXIT_USAGE = 2
 
 RENDER_HELP = """\
 Validate FinancialWorkload documents and print the manifests the operator would apply,
 as multi-document YAML. Documents of other kinds in FILE (e.g. the Namespace) are skipped.
 ownerReferences are rendered only for workloads whose metadata.uid is set (as in the output
 of `kubectl get fw -o yaml`); without a uid the children are rendered without them.
+With --policy, the namespace labels pin the policy's podSecurityVersion.
+"""
+
+CHECK_HELP = """\
+Judge FinancialWorkload documents offline with the rules admission applies: the CRD's
+rules, the cluster policy (IMG-2 registries, RES-1 regions, PRF-1 profiles, NET-2 DNS
+egress) and the cross-field rules. One line per violation on stdout:
+FILE: NAME (document N): FIELD: MESSAGE (CONTROL). Exit 0 when every workload passes,
+1 on any violation or unreadable file, 2 on usage errors.
+
+Without --policy the defaults apply: they trust no registry and no region, so every
+workload fails; pass the cluster's policy file. A workload's namespace labels are
+kubernetes.io/metadata.name, then --namespace-labels, then the labels of a Namespace
+document of that name in any FILE.
 """
 
 
@@ -39,13 +57,35 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "file", metavar="FILE", help="YAML file with one or more documents; - reads stdin"
     )
-    render.add_argument(
+    _namespace_option(render)
+    render.add_argument("--policy", metavar="POLICY", help="FinancialWorkloadPolicy YAML file")
+    checker = commands.add_parser(
+        "check",
+        help="judge FinancialWorkload YAML as admission would",
+        description=CHECK_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    checker.add_argument("files", metavar="FILE", nargs="+", help="YAML file; - reads stdin")
+    checker.add_argument(
+        "--policy", metavar="POLICY", help="FinancialWorkloadPolicy YAML (default: the defaults)"
+    )
+    checker.add_argument(
+        "--namespace-labels",
+        metavar="K=V,...",
+        default="",
+        help="labels of the workloads' namespaces, for the profiles the policy requires",
+    )
+    _namespace_option(checker)
+    return parser
+
+
+def _namespace_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "-n",
         "--namespace",
         default="default",
         help="namespace for workloads without metadata.namespace (default: %(default)s)",
     )
-    return parser
 
 
 def _read(path: str) -> str:
@@ -55,7 +95,28 @@ def _read(path: str) -> str:
         return handle.read()
 
 
-def _render(path: str, namespace: str) -> int:
+def _policy(path: str | None) -> policy_api.FinancialWorkloadPolicySpec:
+    """Return the policy of a file, or the defaults; raise check.UsageError."""
+    if path is None:
+        return policy_api.DEFAULTS
+    try:
+        text = _read(path)
+    except OSError as exc:
+        msg = f"{path}: cannot read: {exc.strerror or exc}"
+        raise check.UsageError(msg) from None
+    return check.load_policy(text, path)
+
+
+def _usage(exc: check.UsageError) -> int:
+    sys.stderr.writelines(f"fwctl: {line}\n" for line in str(exc).splitlines())
+    return EXIT_USAGE
+
+
+def _render(path: str, namespace: str, policy_path: str | None) -> int:
+    try:
+        policy = _policy(policy_path)
+    except check.UsageError as exc:
+        return _usage(exc)
     try:
         text = _read(path)
     except OSError as exc:
@@ -68,16 +129,57 @@ def _render(path: str, namespace: str) -> int:
     manifests = []
     for item in loaded.workloads:
         owner = meta.OwnerRef(name=item.name, uid=item.uid) if item.uid else None
-        manifests.extend(workload.render_all(item.namespace, item.name, item.spec, owner))
+        manifests.extend(
+            workload.render_all(
+                item.namespace,
+                item.name,
+                item.spec,
+                owner,
+                pod_security_version=policy.pod_security_version,
+            )
+        )
     sys.stdout.write(documents.dump(manifests))
     return EXIT_OK
+
+
+def _source(path: str) -> check.Source:
+    try:
+        return check.Source(path, _read(path))
+    except OSError as exc:
+        return check.Source(path, None, str(exc.strerror or exc))
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        checker = check.Checker(
+            policy=_policy(args.policy),
+            labels=check.parse_labels(args.namespace_labels),
+            default_namespace=args.namespace,
+        )
+    except check.UsageError as exc:
+        return _usage(exc)
+    if args.policy is None:
+        sys.stderr.write(
+            "fwctl: no --policy: checking against the defaults, which trust no registry "
+            "and no region\n"
+        )
+    report = checker.run([_source(path) for path in args.files])
+    sys.stdout.writelines(f"{line}\n" for line in report.lines)
+    verdict = "fail" if report.lines else "pass"
+    sys.stderr.write(
+        f"fwctl check: {report.workloads} {group.KIND}(s), "
+        f"{report.failed} with violations: {verdict}\n"
+    )
+    return EXIT_INVALID if report.lines else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run fwctl with ``argv`` (default: the process arguments); return the exit code."""
     args = _parser().parse_args(argv)
     if args.command == "render":
-        return _render(args.file, args.namespace)
+        return _render(args.file, args.namespace, args.policy)
+    if args.command == "check":
+        return _check(args)
     return EXIT_INVALID  # pragma: no cover - argparse refuses unknown commands
 
 

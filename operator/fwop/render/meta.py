@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from fwop.api import group, spec
+from fwop.api import group, policy, spec
 
 Manifest = dict[str, Any]
 
@@ -48,6 +48,8 @@ class Context:
     name: str
     spec: spec.FinancialWorkloadSpec
     owner: OwnerRef | None = None
+    pod_security_version: str = policy.DEFAULT_POD_SECURITY_VERSION
+    """PSS version pinned in the namespace labels (NS-1), from the cluster policy."""
 
     @property
     def pci(self) -> bool:

@@ -15,6 +15,7 @@ from fwop.render import meta, scheduling, secretproviderclass, serviceaccount
 CONTAINER = "app"
 RUN_AS = 10001  # fixed non-root UID/GID; PSS restricted forbids 0
 TMP_VOLUME = "tmp"
+TMP_PATH = "/tmp"
 TMP_SIZE_LIMIT = "64Mi"
 SECRETS_VOLUME = "secrets-store"
 CSI_DRIVER = "secrets-store.csi.k8s.io"
@@ -56,7 +57,7 @@ def _resources(resources: pod.Resources) -> meta.Manifest:
 
 
 def _mounts(ctx: meta.Context) -> list[meta.Manifest]:
-    mounts: list[meta.Manifest] = [{"name": TMP_VOLUME, "mountPath": "/tmp"}]
+    mounts: list[meta.Manifest] = [{"name": TMP_VOLUME, "mountPath": TMP_PATH}]
     if ctx.spec.secrets is not None:
         mounts.append(
             {"name": SECRETS_VOLUME, "mountPath": ctx.spec.secrets.mount_path, "readOnly": True}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fwop.api import policy as policy_api
 from fwop.api import spec as spec_api
 from fwop.render import (
     deployment,
@@ -37,12 +38,24 @@ RENDERERS: tuple[Callable[[meta.Context], list[meta.Manifest]], ...] = (
 
 
 def render_all(
-    namespace: str, name: str, spec: spec_api.FinancialWorkloadSpec, owner: OwnerRef | None
+    namespace: str,
+    name: str,
+    spec: spec_api.FinancialWorkloadSpec,
+    owner: OwnerRef | None,
+    *,
+    pod_security_version: str = policy_api.DEFAULT_POD_SECURITY_VERSION,
 ) -> list[meta.Manifest]:
     """Return the desired children of workload ``namespace/name``, in apply order.
 
     With ``owner`` every namespaced child gets a controller ownerReference to it; without,
     none does (offline rendering, where the workload's uid is not known yet).
+    ``pod_security_version`` is the cluster policy's pinned PSS version (NS-1).
     """
-    ctx = meta.Context(namespace=namespace, name=name, spec=spec, owner=owner)
+    ctx = meta.Context(
+        namespace=namespace,
+        name=name,
+        spec=spec,
+        owner=owner,
+        pod_security_version=pod_security_version,
+    )
     return [child for renderer in RENDERERS for child in renderer(ctx)]

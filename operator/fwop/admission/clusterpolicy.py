@@ -1,0 +1,125 @@
+"""The cluster policy's rules: trusted registries, regions, required profiles, DNS egress.
+
+Each problem names the field, the control and what the policy allows, so the author knows
+what to change without reading the policy. An empty allowlist allows nothing; the message
+then says which policy field the platform team must set. Must not: echo anything from the
+workload but the offending value, or do I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+from fwop import errors
+from fwop.admission import images
+from fwop.api import group
+from fwop.api import policy as policy_api
+from fwop.api import spec as spec_api
+
+Problems = Iterator[errors.Problem]
+Labels = Mapping[str, str]
+
+# From least to most strict; a stricter profile satisfies every requirement of a weaker one.
+STRICTNESS = (spec_api.Profile.BASELINE, spec_api.Profile.PCI)
+
+
+def _allowed(values: Sequence[str], policy_field: str) -> str:
+    if values:
+        return ", ".join(values)
+    return (
+        f"none (the platform team sets spec.{policy_field} of {group.POLICY_KIND} "
+        f'"{group.POLICY_NAME}")'
+    )
+
+
+def registry(
+    spec: spec_api.FinancialWorkloadSpec, policy: policy_api.FinancialWorkloadPolicySpec
+) -> Problems:
+    """IMG-2: the image comes from a trusted registry prefix."""
+    if images.allowed(spec.image, policy.allowed_registries):
+        return
+    where = images.of_image(spec.image)
+    allowed = _allowed(policy.allowed_registries, "allowedRegistries")
+    message = (
+        f'image repository "{where}" is not in an allowed registry (IMG-2); allowed: {allowed}'
+    )
+    yield errors.Problem("spec.image", message, "IMG-2")
+
+
+def residency(
+    spec: spec_api.FinancialWorkloadSpec, policy: policy_api.FinancialWorkloadPolicySpec
+) -> Problems:
+    """RES-1: the workload declares its regions (when required), all of them allowed."""
+    allowed = _allowed(policy.allowed_regions, "allowedRegions")
+    if spec.residency is None:
+        if policy.residency is policy_api.ResidencyMode.REQUIRED:
+            message = (
+                f"spec.residency is required by the cluster policy (RES-1); "
+                f"allowed regions: {allowed}"
+            )
+            yield errors.Problem("spec.residency", message, "RES-1")
+        return
+    for index, region in enumerate(spec.residency.regions):
+        if region not in policy.allowed_regions:
+            message = f'region "{region}" is not allowed (RES-1); allowed regions: {allowed}'
+            yield errors.Problem(f"spec.residency.regions[{index}]", message, "RES-1")
+
+
+def _selects(selector: Labels, labels: Labels) -> bool:
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def _describe(selector: Labels) -> str:
+    if not selector:
+        return "every namespace"
+    pairs = ", ".join(f"{key}={value}" for key, value in sorted(selector.items()))
+    return f"namespaces labelled {pairs}"
+
+
+def profile(
+    spec: spec_api.FinancialWorkloadSpec,
+    policy: policy_api.FinancialWorkloadPolicySpec,
+    namespace: str,
+    labels: Labels,
+) -> Problems:
+    """PRF-1: the profile is at least as strict as the strictest requirement that matches."""
+    matching = [
+        requirement
+        for requirement in policy.required_profiles
+        if _selects(requirement.namespace_selector.match_labels, labels)
+    ]
+    if not matching:
+        return
+    strictest = max(matching, key=lambda requirement: STRICTNESS.index(requirement.profile))
+    need = STRICTNESS.index(strictest.profile)
+    if STRICTNESS.index(spec.profile) < need:
+        allowed = ", ".join(STRICTNESS[need:])
+        where = _describe(strictest.namespace_selector.match_labels)
+        message = (
+            f'profile {spec.profile} is not allowed in namespace "{namespace}" (PRF-1); '
+            f"allowed: {allowed} (required for {where})"
+        )
+        yield errors.Problem("spec.profile", message, "PRF-1")
+
+
+def dns(
+    spec: spec_api.FinancialWorkloadSpec, policy: policy_api.FinancialWorkloadPolicySpec
+) -> Problems:
+    """NET-2: DNS egress only where the cluster policy allows workloads to ask for it."""
+    if spec.network.allow_dns and policy.dns_egress is policy_api.DnsEgress.DENY:
+        message = "DNS egress is denied by the cluster policy (NET-2); allowed: false"
+        yield errors.Problem("spec.network.allowDNS", message, "NET-2")
+
+
+def check(
+    spec: spec_api.FinancialWorkloadSpec,
+    policy: policy_api.FinancialWorkloadPolicySpec,
+    namespace: str,
+    labels: Labels | None,
+) -> Problems:
+    """Yield every breach of the cluster policy; skip PRF-1 when labels are unknown (None)."""
+    yield from registry(spec, policy)
+    yield from residency(spec, policy)
+    if labels is not None:
+        yield from profile(spec, policy, namespace, labels)
+    yield from dns(spec, policy)

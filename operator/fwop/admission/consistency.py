@@ -1,0 +1,172 @@
+"""Cross-field rules of a FinancialWorkload that its CRD's CEL rules do not express.
+
+Each rule catches a spec the API server would accept but that fails later, silently or
+at reconcile time: a probe or an ingress flow naming a port that does not exist, a port
+the Service would have to expose twice, an ipBlock exception the NetworkPolicy API
+refuses, requests above limits (refused with the Deployment), a secrets volume over a
+mount the pod already has. Rules already in the models (unique names, mountPath other
+than / and /tmp) are not repeated here. Must not: do I/O.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+from collections.abc import Iterator, Sequence
+
+from fwop import errors
+from fwop.admission import quantity
+from fwop.api import network, pod, types
+from fwop.api import spec as spec_api
+from fwop.render import pod as pod_render
+
+Problems = Iterator[errors.Problem]
+SERVICE_ACCOUNT_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+# Paths where the rendered pod already mounts something, and what it mounts there.
+RESERVED_MOUNTS = (
+    (pod_render.TMP_PATH, "its writable emptyDir"),
+    (SERVICE_ACCOUNT_TOKEN_PATH, "the ServiceAccount token"),
+)
+
+
+def _describe(port: pod.ContainerPort) -> str:
+    return f"{port.name} ({port.container_port}/{port.protocol})"
+
+
+def _declared(ports: Sequence[pod.ContainerPort]) -> str:
+    return ", ".join(_describe(port) for port in ports) or "none"
+
+
+def duplicate_ports(spec: spec_api.FinancialWorkloadSpec) -> Problems:
+    """Two declared ports with the same number and protocol: the Service would be refused."""
+    seen: dict[tuple[int, types.Protocol], int] = {}
+    for index, port in enumerate(spec.ports):
+        key = (port.container_port, port.protocol)
+        if key in seen:
+            first = spec.ports[seen[key]]
+            message = (
+                f"port {port.container_port}/{port.protocol} is already declared by "
+                f"spec.ports[{seen[key]}] ({first.name}); the Service cannot expose a port twice"
+            )
+            yield errors.Problem(f"spec.ports[{index}].containerPort", message)
+        else:
+            seen[key] = index
+
+
+def _probe_target(probe: pod.Probe) -> tuple[str, int | str]:
+    if probe.http_get is not None:
+        return "httpGet", probe.http_get.port
+    assert probe.tcp_socket is not None  # the model requires exactly one handler
+    return "tcpSocket", probe.tcp_socket.port
+
+
+def probe_ports(spec: spec_api.FinancialWorkloadSpec) -> Problems:
+    """A probe that names a port needs a declared TCP port of that name."""
+    if spec.probes is None:
+        return
+    tcp = {port.name: port for port in spec.ports if port.protocol is types.Protocol.TCP}
+    for kind in ("liveness", "readiness"):
+        probe: pod.Probe | None = getattr(spec.probes, kind)
+        if probe is None:
+            continue
+        handler, ref = _probe_target(probe)
+        if isinstance(ref, str) and ref not in tcp:
+            message = (
+                f'port name "{ref}" is not a TCP port declared in spec.ports; '
+                f"declared TCP ports: {_declared(list(tcp.values()))}"
+            )
+            yield errors.Problem(f"spec.probes.{kind}.{handler}.port", message)
+
+
+def _matches(flow_port: network.FlowPort, port: pod.ContainerPort) -> bool:
+    ref = port.name if isinstance(flow_port.port, str) else port.container_port
+    return ref == flow_port.port and port.protocol is flow_port.protocol
+
+
+def ingress_ports(spec: spec_api.FinancialWorkloadSpec) -> Problems:
+    """NET-2: an ingress flow opens only ports the workload declares, by number or name."""
+    for i, flow in enumerate(spec.network.ingress):
+        for j, flow_port in enumerate(flow.ports):
+            if any(_matches(flow_port, port) for port in spec.ports):
+                continue
+            ref = f'"{flow_port.port}"' if isinstance(flow_port.port, str) else flow_port.port
+            message = (
+                f"port {ref}/{flow_port.protocol} is not declared in spec.ports (NET-2); "
+                f"allowed: the declared ports {_declared(spec.ports)}"
+            )
+            yield errors.Problem(f"spec.network.ingress[{i}].ports[{j}].port", message, "NET-2")
+
+
+def _peers(spec: spec_api.FinancialWorkloadSpec) -> Iterator[tuple[str, network.Peer]]:
+    for i, ingress in enumerate(spec.network.ingress):
+        for j, peer in enumerate(ingress.from_):
+            yield f"spec.network.ingress[{i}].from[{j}]", peer
+    for i, egress in enumerate(spec.network.egress):
+        for j, peer in enumerate(egress.to):
+            yield f"spec.network.egress[{i}].to[{j}]", peer
+
+
+def _strictly_inside(inner: str, outer: str) -> bool:
+    small = ipaddress.ip_network(inner, strict=False)
+    large = ipaddress.ip_network(outer, strict=False)
+    if small.version != large.version:
+        return False
+    return small.prefixlen > large.prefixlen and small.subnet_of(large)  # type: ignore[arg-type]
+
+
+def ip_block_exceptions(spec: spec_api.FinancialWorkloadSpec) -> Problems:
+    """NET-2: ipBlock.except ranges lie strictly inside cidr, as NetworkPolicy requires."""
+    for where, peer in _peers(spec):
+        block = peer.ip_block
+        if block is None:
+            continue
+        for index, excepted in enumerate(block.except_):
+            if not _strictly_inside(excepted, block.cidr):
+                message = (
+                    f"{excepted} is not strictly inside cidr {block.cidr} (NET-2); "
+                    f"allowed: sub-ranges of {block.cidr}, smaller than it"
+                )
+                yield errors.Problem(f"{where}.ipBlock.except[{index}]", message, "NET-2")
+
+
+def requests_within_limits(spec: spec_api.FinancialWorkloadSpec) -> Problems:
+    """POD-6: each request is at most its limit (the Deployment is refused otherwise)."""
+    requests, limits = spec.resources.requests, spec.resources.limits
+    for resource in ("cpu", "memory"):
+        request, limit = getattr(requests, resource), getattr(limits, resource)
+        if quantity.value(request) > quantity.value(limit):
+            message = (
+                f"{resource} request {request} exceeds the {resource} limit {limit} (POD-6); "
+                f"allowed: at most {limit}"
+            )
+            yield errors.Problem(f"spec.resources.requests.{resource}", message, "POD-6")
+
+
+def _overlap(one: str, other: str) -> bool:
+    return one == other or one.startswith(f"{other}/") or other.startswith(f"{one}/")
+
+
+def secrets_mount(spec: spec_api.FinancialWorkloadSpec) -> Problems:
+    """SEC-1: the read-only secrets volume gets a directory of its own."""
+    if spec.secrets is None:
+        return
+    path = posixpath.normpath(spec.secrets.mount_path)
+    for reserved, what in RESERVED_MOUNTS:
+        if _overlap(path, reserved):
+            message = (
+                f"mountPath {spec.secrets.mount_path} overlaps {reserved}, where the pod mounts "
+                f"{what} (SEC-1); allowed: a directory outside "
+                f"{' and '.join(r for r, _ in RESERVED_MOUNTS)}, such as /mnt/secrets"
+            )
+            yield errors.Problem("spec.secrets.mountPath", message, "SEC-1")
+            return
+
+
+def check(spec: spec_api.FinancialWorkloadSpec) -> Problems:
+    """Yield every cross-field problem, in the order of the spec's fields."""
+    yield from duplicate_ports(spec)
+    yield from requests_within_limits(spec)
+    yield from probe_ports(spec)
+    yield from ingress_ports(spec)
+    yield from ip_block_exceptions(spec)
+    yield from secrets_mount(spec)
