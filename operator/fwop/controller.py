@@ -10,16 +10,19 @@ Must not: import kopf (handlers do), or build manifests (render does).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from fwop import errors, logs, workqueue
+from fwop.api import spec as spec_api
 from fwop.api import workload as workload_api
 from fwop.kube import api as kube_api
 from fwop.kube import kinds
-from fwop.reconcile import compare
+from fwop.reconcile import compare, drift
+from fwop.reconcile import conditions as cond
 from fwop.reconcile import status as status_core
 from fwop.render import meta
 from fwop.render import workload as render
@@ -104,8 +107,10 @@ class Controller:
         if owner and (metadata["namespace"], owner) in self.workloads:
             self.queue.add((metadata["namespace"], owner))
 
-    def namespace_seen(self, name: str) -> None:
+    def namespace_seen(self, body: Mapping[str, Any]) -> None:
         """A namespace changed: its workloads own its Pod Security labels."""
+        name = body["metadata"]["name"]
+        self.children[("Namespace", "", name)] = _plain(body)
         for key in [k for k in self.workloads if k[0] == name]:
             self.queue.add(key)
 
@@ -118,7 +123,8 @@ class Controller:
     async def reconcile(self, key: Key) -> float | None:
         """One pass for one workload; returns a retry delay in seconds, or None."""
         body = self.workloads.get(key)
-        if body is None or body["metadata"].get("deletionTimestamp"):
+        namespace = self.children.get(("Namespace", "", key[0]), {})
+        if body is None or _deleting(body) or _deleting(namespace):
             return None  # deleted or being deleted: garbage collection takes the children
         metadata = body["metadata"]
         log = _log.bind(
@@ -160,61 +166,129 @@ class Controller:
             return status_core.Outcome(generation=generation, invalid=str(exc))
         owner = meta.OwnerRef(name=parsed.name, uid=str(metadata["uid"]))
         desired = render.render_all(parsed.namespace, parsed.name, parsed.spec, owner)
-        failures: list[str] = []
-        missing_kind = False
-        live_children: list[dict[str, Any]] = []
+        state = _PassState(
+            steady=_steady(body),
+            enforce=parsed.spec.enforcement is spec_api.Enforcement.ENFORCE,
+            open_drift={
+                (e.get("kind"), e.get("name"), e.get("field"))
+                for e in (body.get("status") or {}).get("drift", [])
+                if not e.get("healedAt")
+            },
+        )
         for manifest in desired:
-            try:
-                live = await self._converge(body, manifest, log)
-            except errors.KindMissingError:
-                if manifest["kind"] != "SecretProviderClass":
-                    raise
-                missing_kind = True
-                continue
-            except (errors.RejectedError, errors.NotFoundError) as exc:
-                if _TERMINATING in exc.message:
-                    raise NamespaceTerminatingError(exc.what, exc.status, exc.message) from None
-                failures.append(f"{manifest['kind']}/{manifest['metadata']['name']}: {exc.message}")
-                self.events(body, "Warning", "ApplyFailed", failures[-1])
-                log.error("apply rejected", kind=manifest["kind"], error=exc.message)
-                continue
-            if manifest["kind"] != "Namespace":
-                live_children.append(live)
+            await self._child(body, manifest, state, log)
         await self._prune(body, desired, log)
-        deployment = next((c for c in live_children if c["kind"] == "Deployment"), None)
+        previous = body.get("status") or {}
+        entries = drift.record(
+            previous.get("drift"), state.findings, healed=state.enforce, now=self.now()
+        )
+        drifted = drift.condition(
+            entries,
+            state.findings if state.enforce else (),
+            cond.find(previous.get("conditions"), cond.DRIFTED),
+        )
         return status_core.Outcome(
             generation=generation,
-            failures=tuple(failures),
+            failures=tuple(state.failures),
             secrets_declared=parsed.spec.secrets is not None,
-            secrets_missing_kind=missing_kind,
-            deployment=deployment,
-            children=tuple(live_children),
+            secrets_missing_kind=state.missing_kind,
+            deployment=next((c for c in state.live if c["kind"] == "Deployment"), None),
+            children=tuple(state.live),
+            drift=tuple(entries),
+            drifted=drifted,
         )
 
+    async def _child(
+        self, body: dict[str, Any], manifest: dict[str, Any], state: _PassState, log: Any
+    ) -> None:
+        """Converge one child, recording failures and drift in `state`."""
+        try:
+            live = await self._converge(body, manifest, state, log)
+        except errors.KindMissingError:
+            if manifest["kind"] != "SecretProviderClass":
+                raise
+            state.missing_kind = True
+            return
+        except (errors.RejectedError, errors.NotFoundError) as exc:
+            if _TERMINATING in exc.message:
+                raise NamespaceTerminatingError(exc.what, exc.status, exc.message) from None
+            failure = f"{manifest['kind']}/{manifest['metadata']['name']}: {exc.message}"
+            state.failures.append(failure)
+            self.events(body, "Warning", "ApplyFailed", failure)
+            log.error("apply rejected", kind=manifest["kind"], error=exc.message)
+            return
+        if live is not None and manifest["kind"] != "Namespace":
+            state.live.append(live)
+
     async def _converge(
-        self, body: dict[str, Any], manifest: dict[str, Any], log: Any
-    ) -> dict[str, Any]:
-        """Apply `manifest` if the live object differs; return the live object."""
+        self, body: dict[str, Any], manifest: dict[str, Any], state: _PassState, log: Any
+    ) -> dict[str, Any] | None:
+        """Bring one child to its rendering if needed; return the live object.
+
+        None means the child is missing and audit mode forbids recreating it.
+        """
         kind = kinds.of(manifest)
         name, namespace = manifest["metadata"]["name"], manifest["metadata"].get("namespace", "")
         ckey = (manifest["kind"], namespace, name)
         live = self.children.get(ckey) or await self.api.get(kind, namespace or None, name)
         diffs = compare.differences(manifest, live, CLOSED.get(manifest["kind"], ()))
         if not diffs:
-            return live or {}
-        applied = await self.api.apply(manifest)
-        if manifest["kind"] != "Namespace":
-            self.children[ckey] = applied
-        verb = "Created" if live is None else "Updated"
-        fields = sorted({d.path for d in diffs if d.path})[:8]
-        message = f"{verb} {manifest['kind']} {name}" + (
-            f" (fields: {', '.join(fields)})" if fields else ""
-        )
-        self.events(body, "Normal", verb, message)
-        log.info(
-            "child applied", verb=verb.lower(), kind=manifest["kind"], child=name, fields=fields
-        )
+            return live
+        if state.steady:  # the declaration did not change: this is drift
+            found = drift.findings(manifest["kind"], name, diffs)
+            state.findings.extend(found)
+            self._report_drift(body, found, state, log)
+            if not state.enforce:
+                return live
+        applied = await self._write_child(manifest, live, diffs)
+        self.children[ckey] = applied
+        if not state.steady:
+            verb = "Created" if live is None else "Updated"
+            fields = sorted({d.path for d in diffs if d.path})[:8]
+            message = f"{verb} {manifest['kind']} {name}" + (
+                f" (fields: {', '.join(fields)})" if fields else ""
+            )
+            self.events(body, "Normal", verb, message)
+            log.info(
+                "child applied", verb=verb.lower(), kind=manifest["kind"], child=name, fields=fields
+            )
         return applied
+
+    async def _write_child(
+        self,
+        manifest: dict[str, Any],
+        live: dict[str, Any] | None,
+        diffs: list[compare.Difference],
+    ) -> dict[str, Any]:
+        """One write where possible: SSA for our fields, a JSON patch to drop extras."""
+        extras = [d for d in diffs if d.extra]
+        applied: dict[str, Any] | None = None
+        if extras and live is not None:
+            try:
+                applied = await self.api.json_patch(manifest, _removals(extras))
+            except errors.RejectedError as exc:  # a `test` failed: the object moved on
+                raise errors.TransientApiError(exc.what, exc.status, exc.message) from None
+        if len(extras) < len(diffs) or applied is None:
+            applied = await self.api.apply(manifest)
+        return applied
+
+    def _report_drift(
+        self, body: dict[str, Any], found: list[drift.Finding], state: _PassState, log: Any
+    ) -> None:
+        for finding in found:
+            if not state.enforce and finding.key in state.open_drift:
+                continue  # already reported; audit mode repeats nothing
+            reason = "DriftHealed" if state.enforce else "DriftDetected"
+            self.events(body, "Warning", reason, drift.message(finding, state.enforce))
+            log.warning(
+                "drift",
+                healed=state.enforce,
+                kind=finding.kind,
+                child=finding.name,
+                field=finding.field,
+                expected=finding.expected,
+                actual=finding.actual,
+            )
 
     async def _prune(self, body: dict[str, Any], desired: list[dict[str, Any]], log: Any) -> None:
         """Delete owned children that are no longer rendered.
@@ -252,6 +326,47 @@ class Controller:
         body["status"] = written.get("status", new)
         ready = next(c for c in new["conditions"] if c["type"] == "Ready")
         log.info("status written", ready=ready["status"], reason=ready["reason"])
+
+
+@dataclasses.dataclass
+class _PassState:
+    """What one pass learns while it walks the children."""
+
+    steady: bool
+    """The current generation was already reconciled: differences are drift."""
+    enforce: bool
+    open_drift: set[tuple[Any, Any, Any]]
+    failures: list[str] = dataclasses.field(default_factory=list)
+    findings: list[drift.Finding] = dataclasses.field(default_factory=list)
+    live: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    missing_kind: bool = False
+
+
+def _deleting(obj: Mapping[str, Any]) -> bool:
+    return bool(obj.get("metadata", {}).get("deletionTimestamp"))
+
+
+def _steady(body: Mapping[str, Any]) -> bool:
+    status = body.get("status") or {}
+    reconciled = cond.find(status.get("conditions"), cond.RECONCILED)
+    return (
+        status.get("observedGeneration") == body["metadata"].get("generation")
+        and reconciled is not None
+        and reconciled.get("status") == cond.TRUE
+    )
+
+
+def _removals(extras: list[compare.Difference]) -> list[dict[str, Any]]:
+    """JSON patch operations that remove extra live content, guarded by `test`.
+
+    Deepest and last list items first, so earlier removals do not shift later pointers.
+    """
+    ops: list[dict[str, Any]] = []
+    for diff in sorted(extras, key=lambda d: [str(p).zfill(8) for p in d.pointer], reverse=True):
+        pointer = "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in diff.pointer)
+        ops.append({"op": "test", "path": pointer, "value": diff.actual})
+        ops.append({"op": "remove", "path": pointer})
+    return ops
 
 
 def _plain(body: Mapping[str, Any]) -> dict[str, Any]:

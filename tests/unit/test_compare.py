@@ -52,7 +52,8 @@ def test_missing_object_is_one_difference() -> None:
 def test_changed_scalar_names_its_path() -> None:
     obj = live()
     obj["spec"]["replicas"] = 1
-    assert compare.differences(DESIRED, obj, CLOSED) == [compare.Difference("spec.replicas", 2, 1)]
+    expected = compare.Difference("spec.replicas", 2, 1, ("spec", "replicas"))
+    assert compare.differences(DESIRED, obj, CLOSED) == [expected]
 
 
 def test_list_elements_match_by_merge_key_not_position() -> None:
@@ -63,6 +64,7 @@ def test_list_elements_match_by_merge_key_not_position() -> None:
     containers[1]["image"] = "r/app:latest"
     [diff] = compare.differences(DESIRED, obj, CLOSED)
     assert diff.path == "spec.template.spec.containers[name=app].image"
+    assert diff.pointer == ("spec", "template", "spec", "containers", 1, "image")
     assert diff.actual == "r/app:latest"
 
 
@@ -72,8 +74,18 @@ def test_extra_content_under_a_closed_path_is_a_difference() -> None:
     sc["capabilities"]["add"] = ["NET_ADMIN"]
     [diff] = compare.differences(DESIRED, obj, CLOSED)
     assert diff.path == "spec.template.spec.containers[name=app].securityContext.capabilities.add"
-    assert diff.expected is None
+    assert diff.extra
     assert diff.actual == ["NET_ADMIN"]
+    assert diff.pointer == (
+        "spec",
+        "template",
+        "spec",
+        "containers",
+        0,
+        "securityContext",
+        "capabilities",
+        "add",
+    )
 
 
 def test_extra_content_outside_closed_paths_is_ignored() -> None:
@@ -112,3 +124,19 @@ def test_quantity(text: str, value: str) -> None:
 
 def test_not_a_quantity() -> None:
     assert compare.quantity("eu-west-1") is None
+
+
+def test_extra_list_element_under_closed_path_points_at_its_index() -> None:
+    desired = {"spec": {"volumes": [{"name": "tmp", "emptyDir": {}}]}}
+    obj = {
+        "spec": {
+            "volumes": [
+                {"name": "host", "hostPath": {"path": "/"}},
+                {"name": "tmp", "emptyDir": {}},
+            ]
+        }
+    }
+    [diff] = compare.differences(desired, obj, ("spec.volumes",))
+    assert diff.extra
+    assert diff.path == "spec.volumes[name=host]"
+    assert diff.pointer == ("spec", "volumes", 0)

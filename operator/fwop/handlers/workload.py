@@ -70,6 +70,6 @@ def _managed(name: str, **_: Any) -> bool:
 
 
 @kopf.on.event("", "v1", "namespaces", when=_managed)
-async def namespace_event(name: str, **_: Any) -> None:
+async def namespace_event(body: kopf.Body, **_: Any) -> None:
     """A namespace that holds workloads changed: re-check its Pod Security labels."""
-    current().namespace_seen(name)
+    current().namespace_seen(body)

@@ -17,6 +17,7 @@ from typing import Any
 import urllib3
 from kubernetes import client, config
 
+import fwop
 from fwop import errors
 from fwop.kube import kinds
 
@@ -25,13 +26,18 @@ _APPLY = "application/apply-patch+yaml"
 _TRANSIENT = frozenset({409, 429, 500, 502, 503, 504})
 
 
+USER_AGENT = f"fwop/{fwop.__version__}"
+
+
 def connect() -> client.ApiClient:
     """An API client from KUBECONFIG / ~/.kube/config, or the in-cluster service account."""
     try:
         config.load_incluster_config()
-        return client.ApiClient()
+        api_client = client.ApiClient()
     except config.ConfigException:
-        return config.new_client_from_config()
+        api_client = config.new_client_from_config()
+    api_client.user_agent = USER_AGENT  # audit logs tell the operator's requests apart
+    return api_client
 
 
 class Api:
@@ -51,6 +57,18 @@ class Api:
         path = kind.path(meta.get("namespace"), meta["name"])
         query = [("fieldManager", FIELD_MANAGER), ("force", "true" if force else "false")]
         return await self._call("PATCH", path, kind, query, manifest, _APPLY)
+
+    async def json_patch(
+        self, manifest: dict[str, Any], operations: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Apply RFC 6902 operations (used to remove content another manager added)."""
+        kind = kinds.of(manifest)
+        meta = manifest["metadata"]
+        path = kind.path(meta.get("namespace"), meta["name"])
+        query = [("fieldManager", FIELD_MANAGER)]
+        return await self._call(
+            "PATCH", path, kind, query, operations, "application/json-patch+json"
+        )
 
     async def apply_status(
         self, kind: kinds.Kind, namespace: str, name: str, status: dict[str, Any]
@@ -102,7 +120,7 @@ class Api:
         path: str,
         kind: kinds.Kind,
         query: list[tuple[str, str]],
-        body: dict[str, Any] | None,
+        body: dict[str, Any] | list[dict[str, Any]] | None,
         content_type: str | None,
     ) -> dict[str, Any]:
         return await asyncio.to_thread(
@@ -115,7 +133,7 @@ class Api:
         path: str,
         kind: kinds.Kind,
         query: list[tuple[str, str]],
-        body: dict[str, Any] | None,
+        body: dict[str, Any] | list[dict[str, Any]] | None,
         content_type: str | None,
     ) -> dict[str, Any]:
         headers = {"Accept": "application/json"}

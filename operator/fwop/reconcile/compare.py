@@ -36,8 +36,34 @@ class Difference:
     """One managed field whose live value is not the desired one."""
 
     path: str
+    """Readable path: spec.template.spec.containers[name=app].image."""
     expected: Any
+    """Desired value; None when the live object holds something extra (closed paths)."""
     actual: Any
+    """Live value; None when the field (or the object) is missing."""
+    pointer: tuple[str | int, ...] = ()
+    """Where the live value sits, as JSON Pointer parts (for removing extra content)."""
+
+    @property
+    def extra(self) -> bool:
+        """Live content that is not desired at all (only found below closed paths)."""
+        return self.expected is None
+
+
+@dataclasses.dataclass(frozen=True)
+class _At:
+    """Where the walk is: readable path, shape (no list keys) and live pointer."""
+
+    path: str = ""
+    shape: str = ""
+    pointer: tuple[str | int, ...] = ()
+
+    def key(self, key: str) -> _At:
+        return _At(_join(self.path, key), _join(self.shape, key), (*self.pointer, key))
+
+    def item(self, label: str, index: int | None) -> _At:
+        pointer = self.pointer if index is None else (*self.pointer, index)
+        return _At(f"{self.path}[{label}]", self.shape, pointer)
 
 
 def differences(
@@ -54,68 +80,71 @@ def differences(
     if live is None:
         return [Difference("", "present", None)]
     found: list[Difference] = []
-    _walk(desired, live, "", "", frozenset(closed), found)
+    _walk(desired, live, _At(), frozenset(closed), found)
     return found
 
 
-def _walk(  # noqa: PLR0917 - recursion state
-    want: Any, have: Any, path: str, shape: str, closed: frozenset[str], out: list[Difference]
-) -> None:
-    is_closed = any(shape == c or shape.startswith(c + ".") for c in closed)
+def _walk(want: Any, have: Any, at: _At, closed: frozenset[str], out: list[Difference]) -> None:
+    is_closed = any(at.shape == c or at.shape.startswith(c + ".") for c in closed)
     if isinstance(want, Mapping):
         if not isinstance(have, Mapping):
-            out.append(Difference(path, want, None if have is _MISSING else have))
+            out.append(Difference(at.path, want, _value(have), at.pointer))
             return
         for key, value in want.items():
-            _walk(value, have.get(key, _MISSING), _join(path, key), _join(shape, key), closed, out)
+            _walk(value, have.get(key, _MISSING), at.key(key), closed, out)
         if is_closed:
             out.extend(
-                Difference(_join(path, key), None, extra)
+                Difference(at.key(key).path, None, extra, at.key(key).pointer)
                 for key, extra in have.items()
                 if key not in want
             )
     elif isinstance(want, list):
-        _walk_list(want, have, path, shape, closed, is_closed, out)
+        _walk_list(want, have, at, closed, is_closed, out)
     elif not _same_scalar(want, have):
-        out.append(Difference(path, want, None if have is _MISSING else have))
+        out.append(Difference(at.path, want, _value(have), at.pointer))
 
 
 def _walk_list(  # noqa: PLR0917 - recursion state
     want: list[Any],
     have: Any,
-    path: str,
-    shape: str,
+    at: _At,
     closed: frozenset[str],
     is_closed: bool,
     out: list[Difference],
 ) -> None:
     if not isinstance(have, list):
-        out.append(Difference(path, want, None if have is _MISSING else have))
+        out.append(Difference(at.path, want, _value(have), at.pointer))
         return
     key = _merge_key(want)
     if key is None:  # scalars or anonymous objects: the list is atomic, compare it whole
         if len(want) != len(have) or any(
-            _differs(w, h, shape, closed) for w, h in zip(want, have, strict=True)
+            _differs(w, h, at.shape, closed) for w, h in zip(want, have, strict=True)
         ):
-            out.append(Difference(path, want, have))
+            out.append(Difference(at.path, want, have, at.pointer))
         return
-    by_key = {item.get(key): item for item in have if isinstance(item, Mapping)}
+    index = {item.get(key): i for i, item in enumerate(have) if isinstance(item, Mapping)}
     for item in want:
         ident = item[key]
-        _walk(item, by_key.get(ident, _MISSING), f"{path}[{key}={ident}]", shape, closed, out)
+        i = index.get(ident)
+        found = have[i] if i is not None else _MISSING
+        _walk(item, found, at.item(f"{key}={ident}", i), closed, out)
     if is_closed:
         wanted = {item[key] for item in want}
         out.extend(
-            Difference(f"{path}[{key}={ident}]", None, extra)
-            for ident, extra in by_key.items()
+            Difference(at.item(f"{key}={ident}", i).path, None, have[i], (*at.pointer, i))
+            for ident, i in index.items()
             if ident not in wanted
         )
 
 
 def _differs(want: Any, have: Any, shape: str, closed: frozenset[str]) -> bool:
     probe: list[Difference] = []
-    _walk(want, have, "", shape, closed | {shape}, probe)
+    _walk(want, have, _At(shape=shape), closed | {shape}, probe)
     return bool(probe)
+
+
+def _value(have: Any) -> Any:
+    return None if have is _MISSING else have
 
 
 def _merge_key(items: Sequence[Any]) -> str | None:

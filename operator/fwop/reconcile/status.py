@@ -31,6 +31,10 @@ class Outcome:
     """The live Deployment after the pass."""
     children: tuple[Mapping[str, Any], ...] = ()
     """Live children after the pass, for status.children."""
+    drift: tuple[Mapping[str, Any], ...] = ()
+    """The status.drift record after the pass."""
+    drifted: Condition | None = None
+    """The Drifted condition (None until the workload was reconciled once)."""
 
 
 def deployment_available(deployment: Mapping[str, Any] | None) -> tuple[bool, str]:
@@ -64,24 +68,36 @@ def decide(outcome: Outcome) -> list[Condition]:
         decided.append(Condition(cond.RECONCILED, FALSE, "ApplyFailed", message))
     else:
         decided.append(Condition(cond.RECONCILED, TRUE, "Applied", "every child is applied"))
-    decided.append(
-        Condition(
-            cond.COMPLIANT,
-            TRUE,
-            "BaselineApplied",
-            "every control of the profile is rendered and applied",
-        )
-        if not outcome.failures
-        else Condition(
+    decided.append(_compliant(outcome))
+    if outcome.drifted is not None:
+        decided.append(outcome.drifted)
+    if outcome.secrets_declared:
+        decided.append(_secrets(outcome))
+    return [_ready(outcome), *decided]
+
+
+def _compliant(outcome: Outcome) -> Condition:
+    if outcome.failures:
+        return Condition(
             cond.COMPLIANT,
             UNKNOWN,
             "ApplyFailed",
             "compliance cannot be confirmed until every child is applied",
         )
+    if outcome.drifted is not None and outcome.drifted.status == TRUE:
+        return Condition(
+            cond.COMPLIANT,
+            FALSE,
+            "Drifted",
+            "managed fields drifted from the baseline (audit mode reports only): "
+            + outcome.drifted.message,
+        )
+    return Condition(
+        cond.COMPLIANT,
+        TRUE,
+        "BaselineApplied",
+        "every control of the profile is rendered and applied",
     )
-    if outcome.secrets_declared:
-        decided.append(_secrets(outcome))
-    return [_ready(outcome), *decided]
 
 
 def _secrets(outcome: Outcome) -> Condition:
@@ -127,6 +143,8 @@ def build(outcome: Outcome, previous: Mapping[str, Any] | None, now: str) -> dic
         ),
         "children": [_child_ref(c) for c in outcome.children],
     }
+    if outcome.drift:
+        status["drift"] = list(outcome.drift)
     if outcome.deployment is not None:
         status["availableReplicas"] = outcome.deployment.get("status", {}).get(
             "availableReplicas", 0
@@ -146,8 +164,14 @@ def _child_ref(child: Mapping[str, Any]) -> dict[str, str]:
 def unchanged(
     previous: Mapping[str, Any] | None,
     new: Mapping[str, Any],
-    keys: Sequence[str] = ("observedGeneration", "conditions", "children", "availableReplicas"),
+    keys: Sequence[str] = (
+        "observedGeneration",
+        "conditions",
+        "children",
+        "availableReplicas",
+        "drift",
+    ),
 ) -> bool:
     """True when writing `new` would change nothing the operator owns."""
     previous = previous or {}
-    return all(previous.get(k) == new.get(k) for k in keys)
+    return all((previous.get(k) or None) == (new.get(k) or None) for k in keys)
