@@ -90,6 +90,11 @@ cluster-test: venv ## Tests against a real API server (local control plane, or K
 .PHONY: test
 test: lint typecheck unit cluster-test ## Everything CI runs
 
+.PHONY: bench
+bench: venv ## Benchmarks that print figures (drift heal latency; local cluster in .cluster/bench)
+	$(if $(KUBECONFIG),,cluster/build.sh >/dev/null)
+	$(BIN)/python bench/drift_heal.py --edits 200
+
 .PHONY: clean
 clean: cluster-down ## Stop the local cluster and remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -10,6 +10,7 @@ Must not: import kopf (handlers do), or build manifests (render does).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime
 import json
@@ -81,6 +82,7 @@ class Controller:
         self.workloads: dict[Key, dict[str, Any]] = {}
         self.children: dict[ChildKey, dict[str, Any]] = {}
         self.failures: dict[Key, int] = {}
+        self._namespace_locks: dict[str, asyncio.Lock] = {}
         self.queue = workqueue.WorkQueue(self.reconcile)
 
     # ---- the watch side: handlers feed the caches -------------------------------------------
@@ -101,7 +103,7 @@ class Controller:
         ckey = (str(body["kind"]), metadata["namespace"], metadata["name"])
         if deleted:
             self.children.pop(ckey, None)
-        else:
+        elif _newer(metadata, self.children.get(ckey)):
             self.children[ckey] = _plain(body)
         owner = metadata.get("labels", {}).get(meta.LABEL_WORKLOAD)
         if owner and (metadata["namespace"], owner) in self.workloads:
@@ -227,6 +229,17 @@ class Controller:
 
         None means the child is missing and audit mode forbids recreating it.
         """
+        if manifest["kind"] != "Namespace":
+            return await self._converge_unlocked(body, manifest, state, log)
+        # Every workload of a namespace renders its labels: one heals, the others then
+        # find the healed labels in the cache instead of writing them again.
+        lock = self._namespace_locks.setdefault(manifest["metadata"]["name"], asyncio.Lock())
+        async with lock:
+            return await self._converge_unlocked(body, manifest, state, log)
+
+    async def _converge_unlocked(
+        self, body: dict[str, Any], manifest: dict[str, Any], state: _PassState, log: Any
+    ) -> dict[str, Any] | None:
         kind = kinds.of(manifest)
         name, namespace = manifest["metadata"]["name"], manifest["metadata"].get("namespace", "")
         ckey = (manifest["kind"], namespace, name)
@@ -340,6 +353,21 @@ class _PassState:
     findings: list[drift.Finding] = dataclasses.field(default_factory=list)
     live: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     missing_kind: bool = False
+
+
+def _newer(metadata: Mapping[str, Any], cached: Mapping[str, Any] | None) -> bool:
+    """Whether a watch event is newer than the cached copy.
+
+    A watch can deliver an older version after the operator's own write has already put
+    a newer one in the cache; taking it would look like drift and heal twice. etcd
+    resourceVersions are increasing integers; anything else is taken as newer.
+    """
+    if cached is None:
+        return True
+    try:
+        return int(metadata["resourceVersion"]) >= int(cached["metadata"]["resourceVersion"])
+    except (KeyError, TypeError, ValueError):
+        return True
 
 
 def _deleting(obj: Mapping[str, Any]) -> bool:
