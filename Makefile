@@ -24,7 +24,7 @@ TARGET_KUBECONFIG = $(if $(KUBECONFIG),$(KUBECONFIG),$(LOCAL_KUBECONFIG))
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(VENV_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,17 +53,10 @@ install-crds: ## Install crds/ into the target cluster
 	$(WITH_BINARIES) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" wait --for=condition=Established --timeout=60s -f crds/
 
 .PHONY: run
-run: venv ## Everything: cluster (unless KUBECONFIG is set), CRDs, examples, operator in the foreground
+run: venv ## Everything: cluster (unless KUBECONFIG is set), CRDs, operator + webhook, examples
 	$(if $(KUBECONFIG),@echo "using KUBECONFIG=$(KUBECONFIG)",$(PYTHON) cluster/localcluster.py up)
 	$(MAKE) --no-print-directory install-crds KUBECONFIG="$(TARGET_KUBECONFIG)"
-	$(WITH_BINARIES) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" apply --server-side -f examples/policy/ -f examples/
-	@echo "--------------------------------------------------------------------------------"
-	@echo "Operator starting in the foreground; Ctrl-C stops it."
-	@echo "In another shell:  export KUBECONFIG=$(TARGET_KUBECONFIG)"
-	@echo "                   kubectl get fw -A        (kubectl: $$(cluster/build.sh | sed -n 's/.*KUBERNETES=//p')/bin)"
-	@echo "Stop the local cluster with: make cluster-down"
-	@echo "--------------------------------------------------------------------------------"
-	KUBECONFIG="$(TARGET_KUBECONFIG)" $(BIN)/fwop-operator
+	$(WITH_BINARIES) && $(BIN)/python cluster/devrun.py --kubeconfig "$(TARGET_KUBECONFIG)" $(if $(KUBECONFIG),,--local)
 
 .PHONY: operator
 operator: venv ## Run just the operator in the foreground against the current kubeconfig
@@ -91,9 +84,41 @@ cluster-test: venv ## Tests against a real API server (local control plane, or K
 test: lint typecheck unit cluster-test ## Everything CI runs
 
 .PHONY: bench
-bench: venv ## Benchmarks that print figures (drift heal latency; local cluster in .cluster/bench)
+bench: venv ## Benchmarks that print figures: drift heal latency, webhook latency (local clusters)
 	$(if $(KUBECONFIG),,cluster/build.sh >/dev/null)
 	$(BIN)/python bench/drift_heal.py --edits 200
+	env -u KUBECONFIG $(BIN)/python bench/webhook_latency.py --reviews 500 --concurrency 8
+
+# ---- In-cluster install (manifests/, docs/install.md) ---------------------------------------
+# kubectl for install/uninstall: the one on PATH (a kind user's), else the local build's.
+KUBECTL_SETUP = $(if $(shell command -v kubectl 2>/dev/null),true,$(WITH_BINARIES))
+# IMAGE=<name>@sha256:<digest> (or <name>:<tag>) replaces the image pinned in manifests/.
+IMAGE ?=
+KIND ?= kind
+DOCKER ?= docker
+KIND_CLUSTER ?= fwop-e2e
+KIND_KUBECONFIG := $(CURDIR)/build/kind/kubeconfig
+E2E_IMAGE ?= fwop-operator:e2e
+
+.PHONY: install
+install: ## Install the operator (manifests/) into the target cluster, with the webhook's TLS
+	$(KUBECTL_SETUP) && KUBECONFIG="$(TARGET_KUBECONFIG)" IMAGE="$(IMAGE)" manifests/install.sh install
+
+.PHONY: uninstall
+uninstall: ## Remove everything install created; FinancialWorkloads first, children by GC
+	$(KUBECTL_SETUP) && KUBECONFIG="$(TARGET_KUBECONFIG)" manifests/install.sh uninstall
+
+.PHONY: e2e-kind
+e2e-kind: venv ## Needs Docker + kind: build the image, install it on a fresh kind cluster, run the suite
+	$(KIND) delete cluster --name $(KIND_CLUSTER)
+	$(KIND) create cluster --name $(KIND_CLUSTER) --config tests/e2e/kind.yaml --wait 120s
+	mkdir -p $(dir $(KIND_KUBECONFIG))
+	$(KIND) get kubeconfig --name $(KIND_CLUSTER) > $(KIND_KUBECONFIG)
+	$(DOCKER) build -t $(E2E_IMAGE) .
+	$(KIND) load docker-image $(E2E_IMAGE) --name $(KIND_CLUSTER)
+	$(MAKE) --no-print-directory install KUBECONFIG=$(KIND_KUBECONFIG) IMAGE=$(E2E_IMAGE)
+	KUBECONFIG=$(KIND_KUBECONFIG) FWOP_OPERATOR=deployment FWOP_E2E_UNINSTALL=1 $(BIN)/pytest tests/cluster
+	@echo "kind cluster $(KIND_CLUSTER) kept for inspection; remove it with: $(KIND) delete cluster --name $(KIND_CLUSTER)"
 
 .PHONY: clean
 clean: cluster-down ## Stop the local cluster and remove the virtualenv and caches

@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -29,8 +27,8 @@ from typing import Any
 import yaml
 from kubernetes import client, config, watch
 
-REPO = Path(__file__).resolve().parents[1]
-STATE = REPO / ".cluster" / "bench"
+import harness
+
 NS = "bench"
 DIGEST_IMAGE = "registry.bank.example/bench/app@sha256:" + "c" * 64
 
@@ -235,11 +233,6 @@ def wait_healed(api: client.ApiClient, edit: Edit, name: str, timeout: float = 3
     raise TimeoutError(f"{edit.name} on {name} not healed within {timeout}s")
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def report(latencies: dict[str, list[float]]) -> None:
     everything = [v for vs in latencies.values() for v in vs]
     print(f"edits: {len(everything)}")
@@ -248,8 +241,8 @@ def report(latencies: dict[str, list[float]]) -> None:
     for name, values in rows:
         print(
             f"{name:28} {len(values):4d} {1000 * statistics.median(values):8.1f} "
-            f"{1000 * percentile(values, 0.9):8.1f} {1000 * percentile(values, 0.99):8.1f} "
-            f"{1000 * max(values):8.1f}"
+            f"{1000 * harness.percentile(values, 0.9):8.1f} "
+            f"{1000 * harness.percentile(values, 0.99):8.1f} {1000 * max(values):8.1f}"
         )
 
 
@@ -269,24 +262,8 @@ def count_writes(audit: Path, mark: int, heals: int) -> None:
     print("child writes by kind:", dict(sorted(kinds.items())))
 
 
-def kubectl(kubeconfig: Path, *args: str, stdin: str | None = None) -> None:
-    binaries = subprocess.run(
-        [str(REPO / "cluster" / "build.sh")], check=True, capture_output=True, text=True
-    ).stdout
-    bindir = next(line.split("=", 1)[1] for line in binaries.splitlines() if "KUBERNETES" in line)
-    subprocess.run(
-        [f"{bindir}/bin/kubectl", "--kubeconfig", str(kubeconfig), *args],
-        input=stdin,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-
-
-def setup(kubeconfig: Path, api: client.ApiClient, workloads: int) -> None:
-    kubectl(kubeconfig, "apply", "--server-side", "-f", str(REPO / "crds"))
-    kubectl(kubeconfig, "wait", "--for=condition=Established", "crd", "--all")
-    kubectl(kubeconfig, "create", "namespace", NS)
+def setup(c: harness.Cluster, api: client.ApiClient, workloads: int) -> None:
+    c.kubectl("create", "namespace", NS)
     for i in range(workloads):
         doc = {
             "apiVersion": "finance.compliance.dev/v1alpha1",
@@ -294,7 +271,7 @@ def setup(kubeconfig: Path, api: client.ApiClient, workloads: int) -> None:
             "metadata": {"name": f"w{i}", "namespace": NS},
             "spec": spec(),
         }
-        kubectl(kubeconfig, "apply", "--server-side", "-f", "-", stdin=yaml.safe_dump(doc))
+        c.kubectl("apply", "--server-side", "-f", "-", stdin=yaml.safe_dump(doc))
     custom = client.CustomObjectsApi(api)
     deadline = time.monotonic() + 120
     for i in range(workloads):
@@ -319,44 +296,25 @@ def main() -> int:
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--workloads", type=int, default=4)
     args = parser.parse_args()
-    external = os.environ.get("KUBECONFIG")
-    operator = None
-    localcluster = [sys.executable, str(REPO / "cluster" / "localcluster.py")]
-    if external:
-        kubeconfig = Path(external)
-    else:
-        subprocess.run([*localcluster, "up", "--state-dir", str(STATE)], check=True)
-        kubeconfig = STATE / "kubeconfig"
-    try:
-        api = config.new_client_from_config(config_file=str(kubeconfig))
-        if not external:
-            log = (STATE / "operator.log").open("wb")
-            env = {**os.environ, "KUBECONFIG": str(kubeconfig), "FWOP_LOG_LEVEL": "WARNING"}
-            operator = subprocess.Popen(
-                [str(Path(sys.executable).parent / "fwop-operator")],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        setup(kubeconfig, api, args.workloads)
-        audit = STATE / "audit" / "audit.log"
-        mark = audit.stat().st_size if not external else 0
-        catalog = edits(api)
-        latencies: dict[str, list[float]] = {e.name: [] for e in catalog}
-        for i in range(args.edits):
-            edit, workload = catalog[i % len(catalog)], f"w{(i // len(catalog)) % args.workloads}"
-            edit.tamper(workload)
-            latencies[edit.name].append(wait_healed(api, edit, edit.target(workload)))
-        time.sleep(1)  # let the last status writes land before counting
-        report(latencies)
-        if not external:
-            count_writes(audit, mark, args.edits)
-    finally:
-        if operator is not None:
-            operator.terminate()
-            operator.wait(30)
-        if not external:
-            subprocess.run([*localcluster, "down", "--state-dir", str(STATE)], check=False)
+    with harness.cluster("bench") as c:
+        harness.install(c)
+        log = (c.state or Path("/tmp")) / "operator.log"
+        with harness.operator(c, log):
+            api = config.new_client_from_config(config_file=str(c.kubeconfig))
+            setup(c, api, args.workloads)
+            audit = c.state / "audit" / "audit.log" if c.state else None
+            mark = audit.stat().st_size if audit else 0
+            catalog = edits(api)
+            latencies: dict[str, list[float]] = {e.name: [] for e in catalog}
+            for i in range(args.edits):
+                edit = catalog[i % len(catalog)]
+                workload = f"w{(i // len(catalog)) % args.workloads}"
+                edit.tamper(workload)
+                latencies[edit.name].append(wait_healed(api, edit, edit.target(workload)))
+            time.sleep(1)  # let the last status writes land before counting
+            report(latencies)
+            if audit:
+                count_writes(audit, mark, args.edits)
     return 0
 
 

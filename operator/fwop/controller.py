@@ -10,59 +10,27 @@ Must not: import kopf (handlers do), or build manifests (render does).
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import datetime
 import json
+import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
-from fwop import errors, logs, workqueue
+from fwop import children, errors, logs, metrics, policystate, workqueue
+from fwop.admission import review as admission_review
 from fwop.api import spec as spec_api
 from fwop.api import workload as workload_api
 from fwop.kube import api as kube_api
 from fwop.kube import kinds
-from fwop.reconcile import compare, drift
 from fwop.reconcile import conditions as cond
+from fwop.reconcile import drift
 from fwop.reconcile import status as status_core
 from fwop.render import meta
 from fwop.render import workload as render
 
 _log = logs.get(__name__)
 Key = workqueue.Key
-ChildKey = tuple[str, str, str]  # kind, namespace, name
-
-# Below these paths the live object must hold exactly what was rendered (see compare).
-CLOSED: Mapping[str, tuple[str, ...]] = {
-    "Deployment": (
-        "spec.template.spec.securityContext",
-        "spec.template.spec.containers.securityContext",
-        "spec.template.spec.volumes",
-    ),
-    "NetworkPolicy": ("spec",),
-    "Role": ("rules",),
-    "RoleBinding": ("roleRef", "subjects"),
-    "SecretProviderClass": ("spec",),
-    "PodDisruptionBudget": ("spec",),
-}
-
-
-# The API server's words when a namespace is being deleted: nothing may be created in it.
-_TERMINATING = "because it is being terminated"
-
-
-class NamespaceTerminatingError(errors.RejectedError):
-    """The workload's namespace is being deleted; its children must not come back."""
-
-
-class EventSink(Protocol):
-    """Posts Kubernetes Events on a FinancialWorkload without blocking the caller."""
-
-    def __call__(self, obj: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
-        """Record one event."""
-
-    async def drain(self) -> None:
-        """Wait for the events in flight."""
+ChildKey = children.ChildKey
 
 
 def utc_now() -> str:
@@ -74,16 +42,29 @@ class Controller:
     """Holds the watch caches and the queue, and reconciles keys."""
 
     def __init__(
-        self, api: kube_api.Api, events: EventSink, now: Callable[[], str] = utc_now
+        self, api: kube_api.Api, events: children.EventSink, now: Callable[[], str] = utc_now
     ) -> None:
         self.api = api
         self.events = events
         self.now = now
         self.workloads: dict[Key, dict[str, Any]] = {}
-        self.children: dict[ChildKey, dict[str, Any]] = {}
+        self.child_cache: dict[ChildKey, dict[str, Any]] = {}
         self.failures: dict[Key, int] = {}
-        self._namespace_locks: dict[str, asyncio.Lock] = {}
+        self.converger = children.Converger(api, events, self.child_cache)
         self.queue = workqueue.WorkQueue(self.reconcile)
+        self.policy = policystate.PolicyState(api, now)
+
+    def start(self) -> None:
+        """Start the reconcile workers and the policy status writer."""
+        self.queue.start()
+        self.policy.start()
+
+    async def stop(self) -> None:
+        """Stop the workers, post the Events in flight, close connections."""
+        await self.queue.stop()
+        await self.policy.stop()
+        await self.events.drain()
+        self.api.close()
 
     # ---- the watch side: handlers feed the caches -------------------------------------------
 
@@ -93,6 +74,7 @@ class Controller:
         if deleted:  # children go through garbage collection (ownerReferences)
             self.workloads.pop(key, None)
             self.failures.pop(key, None)
+            self.policy.forget(key)
             return
         self.workloads[key] = _plain(body)
         self.queue.add(key)
@@ -102,30 +84,50 @@ class Controller:
         metadata = body["metadata"]
         ckey = (str(body["kind"]), metadata["namespace"], metadata["name"])
         if deleted:
-            self.children.pop(ckey, None)
-        elif _newer(metadata, self.children.get(ckey)):
-            self.children[ckey] = _plain(body)
+            self.child_cache.pop(ckey, None)
+        elif _newer(metadata, self.child_cache.get(ckey)):
+            self.child_cache[ckey] = _plain(body)
         owner = metadata.get("labels", {}).get(meta.LABEL_WORKLOAD)
         if owner and (metadata["namespace"], owner) in self.workloads:
             self.queue.add((metadata["namespace"], owner))
 
-    def namespace_seen(self, body: Mapping[str, Any]) -> None:
-        """A namespace changed: its workloads own its Pod Security labels."""
+    def namespace_seen(self, body: Mapping[str, Any], deleted: bool = False) -> None:
+        """A namespace changed: cache it and re-check the workloads in it.
+
+        Admission reads its labels (PRF-1); its workloads own its Pod Security labels.
+        """
         name = body["metadata"]["name"]
-        self.children[("Namespace", "", name)] = _plain(body)
+        if deleted:
+            self.child_cache.pop(("Namespace", "", name), None)
+            return
+        self.child_cache[("Namespace", "", name)] = _plain(body)
         for key in [k for k in self.workloads if k[0] == name]:
             self.queue.add(key)
 
-    def manages_namespace(self, name: str) -> bool:
-        """Whether some workload lives in the namespace."""
-        return any(ns == name for ns, _ in self.workloads)
+    def policy_seen(self, body: Mapping[str, Any], deleted: bool) -> None:
+        """The cluster policy changed: every workload is judged again."""
+        if self.policy.seen(None if deleted else _plain(body)):
+            for key in self.workloads:
+                self.queue.add(key)
+
+    async def admission_problems(
+        self, doc: Mapping[str, Any], namespace: str
+    ) -> tuple[errors.Problem, ...]:
+        """What the webhook refuses in a FinancialWorkload (empty: admit it)."""
+        labels = await self._namespace_labels(namespace)
+        return admission_review.review(doc, self.policy.spec, labels, default_namespace=namespace)
+
+    async def _namespace_labels(self, name: str) -> dict[str, str] | None:
+        cached = self.child_cache.get(("Namespace", "", name))
+        live = cached or await self.api.get(kinds.NAMESPACE, None, name)
+        return dict(live["metadata"].get("labels", {})) if live else None
 
     # ---- the reconcile ------------------------------------------------------------------------
 
     async def reconcile(self, key: Key) -> float | None:
         """One pass for one workload; returns a retry delay in seconds, or None."""
         body = self.workloads.get(key)
-        namespace = self.children.get(("Namespace", "", key[0]), {})
+        namespace = self.child_cache.get(("Namespace", "", key[0]), {})
         if body is None or _deleting(body) or _deleting(namespace):
             return None  # deleted or being deleted: garbage collection takes the children
         metadata = body["metadata"]
@@ -135,19 +137,25 @@ class Controller:
             uid=metadata.get("uid"),
             generation=metadata.get("generation"),
         )
+        started = time.perf_counter()
         try:
             outcome = await self._pass(body, log)
             await self._write_status(body, outcome, log)
         except errors.TransientApiError as exc:
+            metrics.RECONCILES.labels("retry").inc()
             return self._backoff(key, log, exc)
         except errors.NotFoundError:
             log.info("workload vanished during the pass")  # its DELETED event follows
             return None
-        except NamespaceTerminatingError:
+        except children.NamespaceTerminatingError:
             log.info("namespace is being deleted; not recreating children")
             return None
+        finally:
+            metrics.RECONCILE_SECONDS.observe(time.perf_counter() - started)
         if outcome.failures:
+            metrics.RECONCILES.labels("retry").inc()
             return self._backoff(key, log, "; ".join(outcome.failures))
+        metrics.RECONCILES.labels("invalid" if outcome.invalid else "ok").inc()
         self.failures.pop(key, None)
         return None
 
@@ -166,9 +174,16 @@ class Controller:
             self.events(body, "Warning", "InvalidSpec", str(exc))
             log.warning("invalid spec", problems=[str(p) for p in exc.problems])
             return status_core.Outcome(generation=generation, invalid=str(exc))
+        violations = await self._judge(body, parsed, log)
         owner = meta.OwnerRef(name=parsed.name, uid=str(metadata["uid"]))
-        desired = render.render_all(parsed.namespace, parsed.name, parsed.spec, owner)
-        state = _PassState(
+        desired = render.render_all(
+            parsed.namespace,
+            parsed.name,
+            parsed.spec,
+            owner,
+            pod_security_version=self.policy.spec.pod_security_version,
+        )
+        state = children.PassState(
             steady=_steady(body),
             enforce=parsed.spec.enforcement is spec_api.Enforcement.ENFORCE,
             open_drift={
@@ -178,8 +193,8 @@ class Controller:
             },
         )
         for manifest in desired:
-            await self._child(body, manifest, state, log)
-        await self._prune(body, desired, log)
+            await self.converger.child(body, manifest, state, log)
+        await self.converger.prune(body, desired, log)
         previous = body.get("status") or {}
         entries = drift.record(
             previous.get("drift"), state.findings, healed=state.enforce, now=self.now()
@@ -198,132 +213,33 @@ class Controller:
             children=tuple(state.live),
             drift=tuple(entries),
             drifted=drifted,
+            violations=violations,
         )
 
-    async def _child(
-        self, body: dict[str, Any], manifest: dict[str, Any], state: _PassState, log: Any
-    ) -> None:
-        """Converge one child, recording failures and drift in `state`."""
-        try:
-            live = await self._converge(body, manifest, state, log)
-        except errors.KindMissingError:
-            if manifest["kind"] != "SecretProviderClass":
-                raise
-            state.missing_kind = True
-            return
-        except (errors.RejectedError, errors.NotFoundError) as exc:
-            if _TERMINATING in exc.message:
-                raise NamespaceTerminatingError(exc.what, exc.status, exc.message) from None
-            failure = f"{manifest['kind']}/{manifest['metadata']['name']}: {exc.message}"
-            state.failures.append(failure)
-            self.events(body, "Warning", "ApplyFailed", failure)
-            log.error("apply rejected", kind=manifest["kind"], error=exc.message)
-            return
-        if live is not None and manifest["kind"] != "Namespace":
-            state.live.append(live)
+    async def _judge(
+        self, body: dict[str, Any], parsed: workload_api.Workload, log: Any
+    ) -> tuple[str, ...]:
+        """The cluster policy's verdict on a workload already admitted (the reconcile gate).
 
-    async def _converge(
-        self, body: dict[str, Any], manifest: dict[str, Any], state: _PassState, log: Any
-    ) -> dict[str, Any] | None:
-        """Bring one child to its rendering if needed; return the live object.
-
-        None means the child is missing and audit mode forbids recreating it.
+        A workload that no longer complies after a policy change is not broken or deleted:
+        its Compliant condition turns False and an Event names the failing controls.
         """
-        if manifest["kind"] != "Namespace":
-            return await self._converge_unlocked(body, manifest, state, log)
-        # Every workload of a namespace renders its labels: one heals, the others then
-        # find the healed labels in the cache instead of writing them again.
-        lock = self._namespace_locks.setdefault(manifest["metadata"]["name"], asyncio.Lock())
-        async with lock:
-            return await self._converge_unlocked(body, manifest, state, log)
-
-    async def _converge_unlocked(
-        self, body: dict[str, Any], manifest: dict[str, Any], state: _PassState, log: Any
-    ) -> dict[str, Any] | None:
-        kind = kinds.of(manifest)
-        name, namespace = manifest["metadata"]["name"], manifest["metadata"].get("namespace", "")
-        ckey = (manifest["kind"], namespace, name)
-        live = self.children.get(ckey) or await self.api.get(kind, namespace or None, name)
-        diffs = compare.differences(manifest, live, CLOSED.get(manifest["kind"], ()))
-        if not diffs:
-            return live
-        if state.steady:  # the declaration did not change: this is drift
-            found = drift.findings(manifest["kind"], name, diffs)
-            state.findings.extend(found)
-            self._report_drift(body, found, state, log)
-            if not state.enforce:
-                return live
-        applied = await self._write_child(manifest, live, diffs)
-        self.children[ckey] = applied
-        if not state.steady:
-            verb = "Created" if live is None else "Updated"
-            fields = sorted({d.path for d in diffs if d.path})[:8]
-            message = f"{verb} {manifest['kind']} {name}" + (
-                f" (fields: {', '.join(fields)})" if fields else ""
-            )
-            self.events(body, "Normal", verb, message)
-            log.info(
-                "child applied", verb=verb.lower(), kind=manifest["kind"], child=name, fields=fields
-            )
-        return applied
-
-    async def _write_child(
-        self,
-        manifest: dict[str, Any],
-        live: dict[str, Any] | None,
-        diffs: list[compare.Difference],
-    ) -> dict[str, Any]:
-        """One write where possible: SSA for our fields, a JSON patch to drop extras."""
-        extras = [d for d in diffs if d.extra]
-        applied: dict[str, Any] | None = None
-        if extras and live is not None:
-            try:
-                applied = await self.api.json_patch(manifest, _removals(extras))
-            except errors.RejectedError as exc:  # a `test` failed: the object moved on
-                raise errors.TransientApiError(exc.what, exc.status, exc.message) from None
-        if len(extras) < len(diffs) or applied is None:
-            applied = await self.api.apply(manifest)
-        return applied
-
-    def _report_drift(
-        self, body: dict[str, Any], found: list[drift.Finding], state: _PassState, log: Any
-    ) -> None:
-        for finding in found:
-            if not state.enforce and finding.key in state.open_drift:
-                continue  # already reported; audit mode repeats nothing
-            reason = "DriftHealed" if state.enforce else "DriftDetected"
-            self.events(body, "Warning", reason, drift.message(finding, state.enforce))
-            log.warning(
-                "drift",
-                healed=state.enforce,
-                kind=finding.kind,
-                child=finding.name,
-                field=finding.field,
-                expected=finding.expected,
-                actual=finding.actual,
-            )
-
-    async def _prune(self, body: dict[str, Any], desired: list[dict[str, Any]], log: Any) -> None:
-        """Delete owned children that are no longer rendered.
-
-        For example the Role after the permissions were removed, or the PodDisruptionBudget
-        after a move from pci to baseline.
-        """
-        metadata = body["metadata"]
-        wanted = {(m["kind"], m["metadata"]["name"]) for m in desired}
-        for (kind_name, namespace, name), child in list(self.children.items()):
-            if namespace != metadata["namespace"] or (kind_name, name) in wanted:
-                continue
-            refs = child["metadata"].get("ownerReferences", [])
-            if not any(r.get("uid") == metadata["uid"] for r in refs):
-                continue
-            kind = next(k for k in kinds.CHILDREN if k.kind == kind_name)
-            await self.api.delete(kind, namespace, name)
-            self.children.pop((kind_name, namespace, name), None)
+        labels = await self._namespace_labels(parsed.namespace)
+        problems = admission_review.evaluate(parsed, self.policy.spec, labels)
+        self.policy.record((parsed.namespace, parsed.name), len(problems))
+        violations = tuple(str(p) for p in problems)
+        previous = cond.find((body.get("status") or {}).get("conditions"), cond.COMPLIANT)
+        message = status_core.violation_message(violations)
+        if violations and (previous is None or previous.get("message") != message):
+            controls = sorted({p.control for p in problems if p.control})
             self.events(
-                body, "Normal", "Deleted", f"Deleted {kind_name} {name}: no longer declared"
+                body,
+                "Warning",
+                "PolicyViolation",
+                f"breaks {', '.join(controls) or 'the cluster policy'}: {message}",
             )
-            log.info("child deleted", kind=kind_name, child=name)
+            log.warning("policy violation", problems=list(violations))
+        return violations
 
     async def _write_status(
         self, body: dict[str, Any], outcome: status_core.Outcome, log: Any
@@ -339,20 +255,6 @@ class Controller:
         body["status"] = written.get("status", new)
         ready = next(c for c in new["conditions"] if c["type"] == "Ready")
         log.info("status written", ready=ready["status"], reason=ready["reason"])
-
-
-@dataclasses.dataclass
-class _PassState:
-    """What one pass learns while it walks the children."""
-
-    steady: bool
-    """The current generation was already reconciled: differences are drift."""
-    enforce: bool
-    open_drift: set[tuple[Any, Any, Any]]
-    failures: list[str] = dataclasses.field(default_factory=list)
-    findings: list[drift.Finding] = dataclasses.field(default_factory=list)
-    live: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    missing_kind: bool = False
 
 
 def _newer(metadata: Mapping[str, Any], cached: Mapping[str, Any] | None) -> bool:
@@ -382,19 +284,6 @@ def _steady(body: Mapping[str, Any]) -> bool:
         and reconciled is not None
         and reconciled.get("status") == cond.TRUE
     )
-
-
-def _removals(extras: list[compare.Difference]) -> list[dict[str, Any]]:
-    """JSON patch operations that remove extra live content, guarded by `test`.
-
-    Deepest and last list items first, so earlier removals do not shift later pointers.
-    """
-    ops: list[dict[str, Any]] = []
-    for diff in sorted(extras, key=lambda d: [str(p).zfill(8) for p in d.pointer], reverse=True):
-        pointer = "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in diff.pointer)
-        ops.append({"op": "test", "path": pointer, "value": diff.actual})
-        ops.append({"op": "remove", "path": pointer})
-    return ops
 
 
 def _plain(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -44,6 +44,8 @@ def configure(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # kopf says "Handler ... succeeded" for every watch event; the operator logs what matters.
+    logging.getLogger("kopf.objects").setLevel(max(logging.WARNING, root.level))
 
 
 def get(name: str) -> structlog.stdlib.BoundLogger:

@@ -1,4 +1,4 @@
-"""Operator entry point (`fwop-operator`): configure logging, then hand control to kopf.
+"""Operator entry point (`fwop-operator`): read options, configure logging, run kopf.
 
 It only wires things together: the handlers live in fwop.handlers, and kopf imports
 them for their decorators' side effects.
@@ -6,29 +6,21 @@ them for their decorators' side effects.
 
 from __future__ import annotations
 
-import argparse
-import os
+from collections.abc import Sequence
 
 import kopf
 
-from fwop import handlers, logs
+from fwop import handlers, logs, options
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     """Run the operator in the foreground until interrupted."""
-    parser = argparse.ArgumentParser(prog="fwop-operator", description=__doc__)
-    parser.add_argument("--log-level", default=os.environ.get("FWOP_LOG_LEVEL", "INFO"))
-    parser.add_argument(
-        "--namespace",
-        action="append",
-        default=[],
-        help="watch only these namespaces (repeatable); default: the whole cluster",
-    )
-    args = parser.parse_args(argv)
-    logs.configure(args.log_level)
-    handlers.register()
+    opts = options.parse(argv)
+    logs.configure(opts.log_level)
+    handlers.register(opts)
     kopf.run(
-        clusterwide=not args.namespace,
-        namespaces=args.namespace,
-        standalone=True,
+        clusterwide=not opts.namespaces,
+        namespaces=list(opts.namespaces),
+        standalone=opts.peering is None,
+        peering_name=opts.peering,
     )

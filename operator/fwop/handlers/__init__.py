@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import importlib
 
+from fwop import options
+from fwop.handlers import runtime
 
-def register() -> None:
-    """Import every handler module (their decorators register them with kopf)."""
-    for module in ("startup", "workload"):
+
+def register(opts: options.Options) -> None:
+    """Keep the options for start-up and import every handler module (decorators register)."""
+    runtime.OPTIONS = opts
+    modules = ["startup", "workload", "policy"]
+    if opts.webhook_enabled:  # kopf refuses admission handlers without a webhook server
+        modules.append("admission")
+    for module in modules:
         importlib.import_module(f"{__name__}.{module}")

@@ -12,48 +12,20 @@ from typing import Any
 
 import kopf
 
-from fwop import controller, logs
 from fwop.api import group
-from fwop.kube import api as kube_api
-from fwop.kube import events, kinds
+from fwop.handlers import runtime
+from fwop.kube import kinds
 from fwop.render import meta
-
-_log = logs.get(__name__)
-_state: dict[str, controller.Controller] = {}
-
-
-def current() -> controller.Controller:
-    """The running controller (created at start-up)."""
-    return _state["controller"]
-
-
-@kopf.on.startup()
-async def start(**_: Any) -> None:
-    """Connect to the API server and start the reconcile workers."""
-    api = kube_api.Api(kube_api.connect())
-    ctl = controller.Controller(api, events.Recorder(api))
-    ctl.queue.start()
-    _state["controller"] = ctl
-
-
-@kopf.on.cleanup()
-async def stop(**_: Any) -> None:
-    """Stop the workers and close connections."""
-    ctl = _state.pop("controller", None)
-    if ctl is not None:
-        await ctl.queue.stop()
-        await ctl.events.drain()
-        ctl.api.close()
 
 
 @kopf.on.event(group.GROUP, group.VERSION, group.PLURAL)
 async def workload_event(type: str | None, body: kopf.Body, **_: Any) -> None:
     """Any change to a FinancialWorkload (and the initial listing) queues a reconcile."""
-    current().workload_seen(body, deleted=type == "DELETED")
+    runtime.current().workload_seen(body, deleted=type == "DELETED")
 
 
 def _child_event(type: str | None, body: kopf.Body, **_: Any) -> None:
-    current().child_seen(body, deleted=type == "DELETED")
+    runtime.current().child_seen(body, deleted=type == "DELETED")
 
 
 for _kind in kinds.CHILDREN:
@@ -65,11 +37,10 @@ for _kind in kinds.CHILDREN:
     )(_child_event)
 
 
-def _managed(name: str, **_: Any) -> bool:
-    return "controller" in _state and current().manages_namespace(name)
+@kopf.on.event("", "v1", "namespaces")
+async def namespace_event(type: str | None, body: kopf.Body, **_: Any) -> None:
+    """A namespace changed: cache its labels and re-check the workloads in it.
 
-
-@kopf.on.event("", "v1", "namespaces", when=_managed)
-async def namespace_event(body: kopf.Body, **_: Any) -> None:
-    """A namespace that holds workloads changed: re-check its Pod Security labels."""
-    current().namespace_seen(body)
+    Its labels feed admission (PRF-1); its workloads own its Pod Security labels (NS-1).
+    """
+    runtime.current().namespace_seen(body, deleted=type == "DELETED")

@@ -71,13 +71,14 @@ class Api:
         )
 
     async def apply_status(
-        self, kind: kinds.Kind, namespace: str, name: str, status: dict[str, Any]
+        self, kind: kinds.Kind, namespace: str | None, name: str, status: dict[str, Any]
     ) -> dict[str, Any]:
         """Server-side apply of the status subresource (the operator owns all of status)."""
+        metadata = {"name": name, **({"namespace": namespace} if namespace else {})}
         body = {
             "apiVersion": kind.api_version,
             "kind": kind.kind,
-            "metadata": {"name": name, "namespace": namespace},
+            "metadata": metadata,
             "status": status,
         }
         path = kind.path(namespace, name) + "/status"

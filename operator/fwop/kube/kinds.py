@@ -39,6 +39,12 @@ class Kind:
 
 
 WORKLOAD = Kind("finance.compliance.dev/v1alpha1", "FinancialWorkload", "financialworkloads")
+POLICY = Kind(
+    "finance.compliance.dev/v1alpha1",
+    "FinancialWorkloadPolicy",
+    "financialworkloadpolicies",
+    namespaced=False,
+)
 NAMESPACE = Kind("v1", "Namespace", "namespaces", namespaced=False)
 EVENT = Kind("v1", "Event", "events")
 
@@ -54,7 +60,7 @@ CHILDREN = (
     Kind("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
 )
 
-_BY_KIND = {(k.api_version, k.kind): k for k in (*CHILDREN, WORKLOAD, NAMESPACE, EVENT)}
+_BY_KIND = {(k.api_version, k.kind): k for k in (*CHILDREN, WORKLOAD, POLICY, NAMESPACE, EVENT)}
 
 
 def of(manifest: dict[str, object]) -> Kind:

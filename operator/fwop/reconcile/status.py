@@ -35,6 +35,8 @@ class Outcome:
     """The status.drift record after the pass."""
     drifted: Condition | None = None
     """The Drifted condition (None until the workload was reconciled once)."""
+    violations: tuple[str, ...] = ()
+    """Problems the cluster policy finds in the workload (the reconcile gate)."""
 
 
 def deployment_available(deployment: Mapping[str, Any] | None) -> tuple[bool, str]:
@@ -84,6 +86,10 @@ def _compliant(outcome: Outcome) -> Condition:
             "ApplyFailed",
             "compliance cannot be confirmed until every child is applied",
         )
+    if outcome.violations:
+        return Condition(
+            cond.COMPLIANT, FALSE, "PolicyViolation", violation_message(outcome.violations)
+        )
     if outcome.drifted is not None and outcome.drifted.status == TRUE:
         return Condition(
             cond.COMPLIANT,
@@ -98,6 +104,13 @@ def _compliant(outcome: Outcome) -> Condition:
         "BaselineApplied",
         "every control of the profile is rendered and applied",
     )
+
+
+def violation_message(violations: Sequence[str]) -> str:
+    """The Compliant message for policy violations (kept short; Events carry the rest)."""
+    head = "; ".join(violations[:5])
+    more = f"; and {len(violations) - 5} more" if len(violations) > 5 else ""
+    return f"the cluster policy is not met: {head}{more}"
 
 
 def _secrets(outcome: Outcome) -> Condition:

@@ -1,0 +1,218 @@
+"""Benchmark: the validating webhook under 500 admission reviews.
+
+    .venv/bin/python bench/webhook_latency.py [--reviews 500] [--concurrency 8]
+
+Brings up the local control plane in .cluster/bench-webhook, starts `fwop-operator` with
+its webhook on a loopback port (self-signed certificate), and sends AdmissionReview
+requests straight to it over HTTPS, as the API server would: half valid workloads, half
+invalid ones (from tests/data). First one client on a kept-alive connection (latency:
+p50, p90, p99, max), then `--concurrency` clients at once (throughput in reviews per
+second, with their latency). Verdicts are checked, so a fast wrong answer cannot count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import ssl
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import harness
+
+DATA = harness.REPO / "tests" / "data"
+
+
+def reviews(count: int) -> list[tuple[bytes, bool]]:
+    """AdmissionReview bodies and whether each must be allowed."""
+    docs: list[tuple[dict[str, Any], bool]] = []
+    for folder, allowed in (("valid", True), ("invalid", False)):
+        for path in sorted((DATA / folder).glob("*.yaml")):
+            if "# policy:" in path.read_text():
+                continue  # judged under another policy than policy.yaml
+            for doc in yaml.safe_load_all(path.read_text()):
+                if (
+                    doc
+                    and doc["kind"] == "FinancialWorkload"
+                    and "namespace" not in doc["metadata"]
+                ):
+                    docs.append((doc, allowed))
+    valid = [d for d in docs if d[1]]
+    invalid = [d for d in docs if not d[1]]
+    if not valid or not invalid:
+        raise SystemExit("tests/data has no usable valid or invalid files")
+    mixed = [
+        valid[i % len(valid)] if i % 2 == 0 else invalid[i % len(invalid)] for i in range(count)
+    ]
+    out = []
+    for doc, allowed in mixed:
+        obj = {
+            **doc,
+            "metadata": {**doc["metadata"], "namespace": "default", "uid": str(uuid.uuid4())},
+        }
+        review = {
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": str(uuid.uuid4()),
+                "kind": {
+                    "group": "finance.compliance.dev",
+                    "version": "v1alpha1",
+                    "kind": "FinancialWorkload",
+                },
+                "resource": {
+                    "group": "finance.compliance.dev",
+                    "version": "v1alpha1",
+                    "resource": "financialworkloads",
+                },
+                "requestKind": {
+                    "group": "finance.compliance.dev",
+                    "version": "v1alpha1",
+                    "kind": "FinancialWorkload",
+                },
+                "name": obj["metadata"]["name"],
+                "namespace": "default",
+                "operation": "CREATE",
+                "userInfo": {"username": "bench", "groups": ["system:authenticated"]},
+                "object": obj,
+                "oldObject": None,
+                "dryRun": False,
+                "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"},
+            },
+        }
+        out.append((json.dumps(review).encode(), allowed))
+    return out
+
+
+def self_signed(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-nodes",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(directory / "tls.key"),
+            "-out",
+            str(directory / "tls.crt"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+class Client:
+    """One kept-alive HTTPS connection to the webhook, as the API server keeps one."""
+
+    def __init__(self, port: int, context: ssl.SSLContext) -> None:
+        self.conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+
+    def review(self, body: bytes) -> tuple[float, bool]:
+        start = time.perf_counter()
+        self.conn.request(
+            "POST", "/validate-financialworkload", body, {"Content-Type": "application/json"}
+        )
+        response = self.conn.getresponse()
+        answer = json.loads(response.read())
+        elapsed = time.perf_counter() - start
+        if response.status != 200:
+            raise RuntimeError(f"webhook answered HTTP {response.status}: {answer}")
+        return elapsed, bool(answer["response"]["allowed"])
+
+
+def wait_serving(port: int, context: ssl.SSLContext, body: bytes) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            Client(port, context).review(body)
+            return
+        except (OSError, http.client.HTTPException, RuntimeError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def run(
+    port: int, context: ssl.SSLContext, work: list[tuple[bytes, bool]], latencies: list[float]
+) -> None:
+    client = Client(port, context)
+    for body, allowed in work:
+        elapsed, verdict = client.review(body)
+        if verdict != allowed:
+            raise AssertionError(f"wrong verdict: expected allowed={allowed}")
+        latencies.append(elapsed)
+
+
+def line(label: str, values: list[float], wall: float) -> str:
+    return (
+        f"{label:22} n={len(values):4d}  p50 {1000 * statistics.median(values):6.2f} ms  "
+        f"p90 {1000 * harness.percentile(values, 0.9):6.2f} ms  "
+        f"p99 {1000 * harness.percentile(values, 0.99):6.2f} ms  "
+        f"max {1000 * max(values):6.2f} ms  {len(values) / wall:7.1f} reviews/s"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reviews", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    with harness.cluster("bench-webhook") as c:
+        if c.state is None:
+            print("this benchmark needs the local cluster (unset KUBECONFIG)", file=sys.stderr)
+            return 2
+        harness.install(c)
+        c.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(DATA / "policy.yaml"))
+        certs = c.state / "webhook-tls"
+        self_signed(certs)
+        port = harness.free_port()
+        env = {"FWOP_WEBHOOK_PORT": str(port), "FWOP_WEBHOOK_CERT_DIR": str(certs)}
+        with harness.operator(c, c.state / "operator.log", env):
+            context = ssl.create_default_context(cafile=str(certs / "tls.crt"))
+            work = reviews(args.reviews)
+            wait_serving(port, context, work[0][0])
+            run(port, context, work[:20], [])  # warm-up, not counted
+            sequential: list[float] = []
+            start = time.perf_counter()
+            run(port, context, work, sequential)
+            seq_wall = time.perf_counter() - start
+            parallel: list[float] = []
+            chunks = [work[i :: args.concurrency] for i in range(args.concurrency)]
+            threads = [
+                threading.Thread(target=run, args=(port, context, chunk, parallel))
+                for chunk in chunks
+            ]
+            start = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            par_wall = time.perf_counter() - start
+            print(f"admission reviews: {args.reviews} (half valid, half invalid), verdicts checked")
+            print(line("1 client", sequential, seq_wall))
+            print(line(f"{args.concurrency} clients", parallel, par_wall))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
