@@ -53,6 +53,7 @@ class Controller:
         self.converger = children.Converger(api, events, self.child_cache)
         self.queue = workqueue.WorkQueue(self.reconcile)
         self.policy = policystate.PolicyState(api, now)
+        self._admission_namespaces: dict[str, tuple[float, dict[str, str] | None]] = {}
 
     def start(self) -> None:
         """Start the reconcile workers and the policy status writer."""
@@ -114,8 +115,20 @@ class Controller:
         self, doc: Mapping[str, Any], namespace: str
     ) -> tuple[errors.Problem, ...]:
         """What the webhook refuses in a FinancialWorkload (empty: admit it)."""
-        labels = await self._namespace_labels(namespace)
-        return admission_review.review(doc, self.policy.spec, labels, default_namespace=namespace)
+        policy = await self.policy.fresh()
+        labels = await self._fresh_namespace_labels(namespace)
+        return admission_review.review(doc, policy, labels, default_namespace=namespace)
+
+    async def _fresh_namespace_labels(self, name: str) -> dict[str, str] | None:
+        """Namespace labels for admission, read at most once a second (see PolicyState.fresh)."""
+        now = time.monotonic()
+        cached = self._admission_namespaces.get(name)
+        if cached is not None and now - cached[0] < policystate.FRESH_SECONDS:
+            return cached[1]
+        live = await self.api.get(kinds.NAMESPACE, None, name)
+        labels = dict(live["metadata"].get("labels", {})) if live else None
+        self._admission_namespaces[name] = (now, labels)
+        return labels
 
     async def _namespace_labels(self, name: str) -> dict[str, str] | None:
         cached = self.child_cache.get(("Namespace", "", name))

@@ -152,3 +152,21 @@ def get(control_id: str) -> Control:
 def ids() -> tuple[str, ...]:
     """Return every control ID in catalog order."""
     return tuple(control.id for control in CATALOG)
+
+
+def markdown() -> str:
+    """The catalog as the Markdown table of docs/controls.md (generated, kept in sync by a test)."""
+    lines = [
+        "# Controls",
+        "",
+        'What "compliant" means: each control has a stable ID, one place where it is enforced,',
+        "and the regulations or benchmarks it answers to. Generated from `fwop/controls.py`",
+        "(`python -c 'from fwop import controls; print(controls.markdown(), end=\"\")'`).",
+        "",
+        "| ID | control | enforced in | references |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {c.id} | {c.title} | {c.enforced_in} | {'; '.join(c.references)} |" for c in CATALOG
+    ]
+    return "\n".join(lines) + "\n"

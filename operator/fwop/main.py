@@ -23,4 +23,5 @@ def main(argv: Sequence[str] | None = None) -> None:
         namespaces=list(opts.namespaces),
         standalone=opts.peering is None,
         peering_name=opts.peering,
+        priority=opts.priority,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -21,6 +22,10 @@ class Options:
     """Watch only these namespaces; empty: the whole cluster."""
     peering: str | None = None
     """kopf peering object for active/standby HA; None: standalone."""
+    priority: int = 0
+    """Peering priority: the highest runs, the others stand by (must differ per replica)."""
+    peering_lifetime: int = 15
+    """Seconds after which a silent peer counts as gone: bounds the takeover time."""
     webhook_cert_dir: Path = Path("/etc/fwop/tls")
     """Holds tls.crt and tls.key for the admission webhook (mounted files, never Secrets)."""
     webhook_addr: str = "0.0.0.0"
@@ -52,6 +57,18 @@ def parse(argv: Sequence[str] | None = None, env: Mapping[str, str] = os.environ
         help="kopf peering name for HA (active/standby); default: standalone",
     )
     parser.add_argument(
+        "--priority",
+        type=int,
+        default=int(env.get("FWOP_PEERING_PRIORITY", random.randint(1, 1_000_000))),
+        help="peering priority; default: random, so replicas never tie",
+    )
+    parser.add_argument(
+        "--peering-lifetime",
+        type=int,
+        default=int(env.get("FWOP_PEERING_LIFETIME", d.peering_lifetime)),
+        help="seconds after which a silent peer counts as gone (bounds takeover time)",
+    )
+    parser.add_argument(
         "--webhook-cert-dir",
         type=Path,
         default=Path(env.get("FWOP_WEBHOOK_CERT_DIR", str(d.webhook_cert_dir))),
@@ -75,6 +92,8 @@ def parse(argv: Sequence[str] | None = None, env: Mapping[str, str] = os.environ
         log_level=args.log_level,
         namespaces=tuple(args.namespace),
         peering=args.peering,
+        priority=args.priority,
+        peering_lifetime=args.peering_lifetime,
         webhook_cert_dir=args.webhook_cert_dir,
         webhook_addr=args.webhook_addr,
         webhook_port=args.webhook_port,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,6 +23,7 @@ from fwop.reconcile import conditions as cond
 
 _log = logs.get(__name__)
 POLICY_NAME = "default"
+FRESH_SECONDS = 1.0
 Key = tuple[str, str]
 
 
@@ -36,6 +38,7 @@ class PolicyState:
         self.invalid: str | None = None
         self.violations: dict[Key, int] = {}
         self._dirty = asyncio.Event()
+        self._fetched: tuple[float, policy_api.FinancialWorkloadPolicySpec] | None = None
         self._task: asyncio.Task[None] | None = None
 
     def seen(self, body: Mapping[str, Any] | None) -> bool:
@@ -53,6 +56,26 @@ class PolicyState:
             _log.error("invalid cluster policy; keeping the last valid one", problems=str(exc))
         self._dirty.set()
         return before != self.spec
+
+    async def fresh(self) -> policy_api.FinancialWorkloadPolicySpec:
+        """The policy as the API server has it now, read at most once a second.
+
+        Admission uses this rather than the watch: a standby replica (kopf peering) keeps
+        serving the webhook while its watches are paused, and must not judge by a stale
+        or empty cache.
+        """
+        now = time.monotonic()
+        if self._fetched is not None and now - self._fetched[0] < FRESH_SECONDS:
+            return self._fetched[1]
+        body = await self.api.get(kinds.POLICY, None, POLICY_NAME)
+        spec = policy_api.DEFAULTS
+        if body is not None:
+            try:
+                spec = policy_api.parse(body)
+            except errors.InvalidSpecError:
+                spec = self.spec  # the last valid policy stays in force
+        self._fetched = (now, spec)
+        return spec
 
     def record(self, key: Key, problems: int) -> None:
         """Remember how many policy problems a workload has (0: complies)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +56,8 @@ def test_rule_controls_exist_and_are_named_in_the_message(rule: rules.Rule) -> N
     assert rule.control is not None
     assert controls.get(rule.control).id == rule.control
     assert rule.message.endswith(f"({rule.control})")
+
+
+def test_docs_controls_is_generated_from_the_catalog() -> None:
+    committed = Path(__file__).resolve().parents[2] / "docs" / "controls.md"
+    assert committed.read_text() == controls.markdown()

@@ -32,6 +32,7 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     opts = runtime.OPTIONS
     settings.posting.enabled = False  # the operator posts its own Events (kube/events.py)
     settings.watching.server_timeout = 300
+    settings.peering.lifetime = opts.peering_lifetime
     if opts.http_port:
         _runners.append(await health.serve(runtime.HEALTH, opts.http_addr, opts.http_port))
     api = kube_api.Api(kube_api.connect())
@@ -45,6 +46,8 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
         resource="financialworkloads.finance.compliance.dev",
         webhook=opts.webhook_enabled,
         http_port=opts.http_port,
+        peering=opts.peering,
+        priority=opts.priority,
     )
 
 
