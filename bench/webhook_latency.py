@@ -17,17 +17,18 @@ import http.client
 import json
 import ssl
 import statistics
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 import harness
+
+sys.path.insert(0, str(harness.REPO / "cluster"))
+import devrun
 
 DATA = harness.REPO / "tests" / "data"
 
@@ -93,34 +94,6 @@ def reviews(count: int) -> list[tuple[bytes, bool]]:
     return out
 
 
-def self_signed(directory: Path) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-nodes",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(directory / "tls.key"),
-            "-out",
-            str(directory / "tls.crt"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-
-
 class Client:
     """One kept-alive HTTPS connection to the webhook, as the API server keeps one."""
 
@@ -184,7 +157,7 @@ def main() -> int:
         harness.install(c)
         c.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(DATA / "policy.yaml"))
         certs = c.state / "webhook-tls"
-        self_signed(certs)
+        devrun.certificate(certs)
         port = harness.free_port()
         env = {"FWOP_WEBHOOK_PORT": str(port), "FWOP_WEBHOOK_CERT_DIR": str(certs)}
         with harness.operator(c, c.state / "operator.log", env):

@@ -22,6 +22,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 WEBHOOK_NAME = "fwop-validate-financialworkload"
@@ -67,37 +68,32 @@ def certificate(directory: Path) -> bytes:
     return (directory / "tls.crt").read_bytes()
 
 
-def registration(ca: bytes) -> str:
-    """The ValidatingWebhookConfiguration for the operator on 127.0.0.1 (JSON is YAML)."""
-    return json.dumps(
-        {
-            "apiVersion": "admissionregistration.k8s.io/v1",
-            "kind": "ValidatingWebhookConfiguration",
-            "metadata": {"name": WEBHOOK_NAME},
-            "webhooks": [
-                {
-                    "name": "financialworkloads.finance.compliance.dev",
-                    "clientConfig": {
-                        "url": f"https://127.0.0.1:{WEBHOOK_PORT}/validate-financialworkload",
-                        "caBundle": base64.b64encode(ca).decode(),
-                    },
-                    "rules": [
-                        {
-                            "apiGroups": ["finance.compliance.dev"],
-                            "apiVersions": ["v1alpha1"],
-                            "operations": ["CREATE", "UPDATE"],
-                            "resources": ["financialworkloads"],
-                            "scope": "Namespaced",
-                        }
-                    ],
-                    "failurePolicy": "Fail",
-                    "sideEffects": "None",
-                    "admissionReviewVersions": ["v1"],
-                    "timeoutSeconds": 5,
-                }
-            ],
-        }
-    )
+def registration(ca: bytes, port: int = WEBHOOK_PORT) -> dict[str, Any]:
+    """The ValidatingWebhookConfiguration for an operator serving on 127.0.0.1:port."""
+    rule = {
+        "apiGroups": ["finance.compliance.dev"],
+        "apiVersions": ["v1alpha1"],
+        "operations": ["CREATE", "UPDATE"],
+        "resources": ["financialworkloads"],
+        "scope": "Namespaced",
+    }
+    return {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": WEBHOOK_NAME},
+        "webhooks": [{
+            "name": "financialworkloads.finance.compliance.dev",
+            "clientConfig": {
+                "url": f"https://127.0.0.1:{port}/validate-financialworkload",
+                "caBundle": base64.b64encode(ca).decode(),
+            },
+            "rules": [rule],
+            "failurePolicy": "Fail",
+            "sideEffects": "None",
+            "admissionReviewVersions": ["v1"],
+            "timeoutSeconds": 5,
+        }],
+    }  # fmt: skip
 
 
 def wait_ready(timeout: float = 60) -> None:
@@ -148,7 +144,7 @@ def main() -> int:
             "--force-conflicts",
             "-f",
             "-",
-            stdin=registration(ca),
+            stdin=json.dumps(registration(ca)),
         )
     kubectl(args.kubeconfig, "apply", "--server-side", "-f", str(REPO / "examples" / "policy"))
     time.sleep(1)  # the operator takes the policy from its watch before judging examples

@@ -133,7 +133,8 @@ class Converger:
             if not state.enforce:
                 return live
         applied = await self._write_child(manifest, live, diffs)
-        self.cache[ckey] = applied
+        if newer(applied.get("metadata", {}), self.cache.get(ckey)):
+            self.cache[ckey] = applied
         reason = "heal" if state.steady else "create" if live is None else "update"
         metrics.CHILD_WRITES.labels(manifest["kind"], reason).inc()
         if not state.steady:
@@ -146,7 +147,8 @@ class Converger:
             log.info(
                 "child applied", verb=verb.lower(), kind=manifest["kind"], child=name, fields=fields
             )
-        return applied
+        newest: dict[str, Any] = self.cache.get(ckey, applied)  # ours, or the watch's if later
+        return newest
 
     async def _write_child(
         self,
@@ -220,3 +222,20 @@ def _removals(extras: list[compare.Difference]) -> list[dict[str, Any]]:
         ops.append({"op": "test", "path": pointer, "value": diff.actual})
         ops.append({"op": "remove", "path": pointer})
     return ops
+
+
+def newer(metadata: Mapping[str, Any], cached: Mapping[str, Any] | None) -> bool:
+    """Whether an object version (metadata) is newer than the cached copy.
+
+    Watch events and write responses race: a watch can deliver an older version after the
+    operator's own write put a newer one in the cache (taking it would look like drift and
+    heal twice), and a write response can arrive after the watch already delivered a later
+    version (taking it would hide, say, the Deployment controller's status update). etcd
+    resourceVersions are increasing integers; anything else is taken as newer.
+    """
+    if cached is None:
+        return True
+    try:
+        return int(metadata["resourceVersion"]) >= int(cached["metadata"]["resourceVersion"])
+    except (KeyError, TypeError, ValueError):
+        return True

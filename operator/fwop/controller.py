@@ -86,7 +86,7 @@ class Controller:
         ckey = (str(body["kind"]), metadata["namespace"], metadata["name"])
         if deleted:
             self.child_cache.pop(ckey, None)
-        elif _newer(metadata, self.child_cache.get(ckey)):
+        elif children.newer(metadata, self.child_cache.get(ckey)):
             self.child_cache[ckey] = _plain(body)
         owner = metadata.get("labels", {}).get(meta.LABEL_WORKLOAD)
         if owner and (metadata["namespace"], owner) in self.workloads:
@@ -268,21 +268,6 @@ class Controller:
         body["status"] = written.get("status", new)
         ready = next(c for c in new["conditions"] if c["type"] == "Ready")
         log.info("status written", ready=ready["status"], reason=ready["reason"])
-
-
-def _newer(metadata: Mapping[str, Any], cached: Mapping[str, Any] | None) -> bool:
-    """Whether a watch event is newer than the cached copy.
-
-    A watch can deliver an older version after the operator's own write has already put
-    a newer one in the cache; taking it would look like drift and heal twice. etcd
-    resourceVersions are increasing integers; anything else is taken as newer.
-    """
-    if cached is None:
-        return True
-    try:
-        return int(metadata["resourceVersion"]) >= int(cached["metadata"]["resourceVersion"])
-    except (KeyError, TypeError, ValueError):
-        return True
 
 
 def _deleting(obj: Mapping[str, Any]) -> bool:

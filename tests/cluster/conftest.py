@@ -124,22 +124,6 @@ def _free_port() -> int:
         return port
 
 
-def _self_signed(cert_dir: Path) -> None:
-    """tls.crt and tls.key for a webhook server on 127.0.0.1 (the subprocess operator)."""
-    cert_dir.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-nodes", "-newkey", "ec",
-            "-pkeyopt", "ec_paramgen_curve:prime256v1", "-days", "2",
-            "-subj", "/CN=fwop-webhook-test",
-            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-            "-keyout", str(cert_dir / "tls.key"), "-out", str(cert_dir / "tls.crt"),
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-
-
 class Operator:
     """The real operator (`fwop-operator`) as a subprocess against the cluster under test.
 
@@ -161,7 +145,7 @@ class Operator:
 
     def start(self) -> None:
         if self.make_certs and not (self.cert_dir / "tls.crt").exists():
-            _self_signed(self.cert_dir)
+            webhook.certificate(self.cert_dir)
         env = {
             **os.environ,
             "KUBECONFIG": str(self.kubeconfig),

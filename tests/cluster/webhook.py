@@ -1,45 +1,27 @@
-"""Test-side webhook plumbing: the ValidatingWebhookConfiguration that points the API
-server at the subprocess operator on loopback (its certificate is the caBundle).
+"""Test-side webhook plumbing: point the API server at a subprocess operator on loopback.
 
-In a real cluster the same webhook is reached through a Service (manifests/); here the
-API server runs on this machine, so it calls the operator's port directly.
+The registration and the self-signed certificate are the ones `make run` uses
+(cluster/devrun.py), so the tests exercise exactly that set-up.
 """
 
 from __future__ import annotations
 
-import base64
+import sys
+from pathlib import Path
 from typing import Any
 
-NAME = "fwop-validate-financialworkload"
-PATH = "/validate-financialworkload"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "cluster"))
+
+import devrun
+
+NAME = devrun.WEBHOOK_NAME
 
 
 def registration(port: int, ca: bytes) -> dict[str, Any]:
     """The ValidatingWebhookConfiguration for an operator listening on 127.0.0.1:port."""
-    return {
-        "apiVersion": "admissionregistration.k8s.io/v1",
-        "kind": "ValidatingWebhookConfiguration",
-        "metadata": {"name": NAME},
-        "webhooks": [
-            {
-                "name": "financialworkloads.finance.compliance.dev",
-                "clientConfig": {
-                    "url": f"https://127.0.0.1:{port}{PATH}",
-                    "caBundle": base64.b64encode(ca).decode(),
-                },
-                "rules": [
-                    {
-                        "apiGroups": ["finance.compliance.dev"],
-                        "apiVersions": ["v1alpha1"],
-                        "operations": ["CREATE", "UPDATE"],
-                        "resources": ["financialworkloads"],
-                        "scope": "Namespaced",
-                    }
-                ],
-                "failurePolicy": "Fail",
-                "sideEffects": "None",
-                "admissionReviewVersions": ["v1"],
-                "timeoutSeconds": 5,
-            }
-        ],
-    }
+    return devrun.registration(ca, port)
+
+
+def certificate(directory: Path) -> bytes:
+    """A self-signed serving certificate for 127.0.0.1 in `directory` (tls.crt, tls.key)."""
+    return devrun.certificate(directory)
