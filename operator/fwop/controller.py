@@ -55,8 +55,9 @@ class Controller:
         self.policy = policystate.PolicyState(api, now)
         self._admission_namespaces: dict[str, tuple[float, dict[str, str] | None]] = {}
 
-    def start(self) -> None:
-        """Start the reconcile workers and the policy status writer."""
+    async def start(self) -> None:
+        """Load the cluster policy, then start the reconcile workers and its status writer."""
+        await self.policy.load()
         self.queue.start()
         self.policy.start()
 

@@ -57,6 +57,16 @@ class PolicyState:
         self._dirty.set()
         return before != self.spec
 
+    async def load(self) -> None:
+        """Read the policy once before any workload is judged.
+
+        Watch events come in no particular order at start-up: without this, a workload
+        listed before the policy would be judged by the deny-all defaults and its status
+        rewritten twice on a plain restart.
+        """
+        body = await self.api.get(kinds.POLICY, None, POLICY_NAME)
+        self.seen(body)
+
     async def fresh(self) -> policy_api.FinancialWorkloadPolicySpec:
         """The policy as the API server has it now, read at most once a second.
 

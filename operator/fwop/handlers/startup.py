@@ -37,7 +37,7 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
         _runners.append(await health.serve(runtime.HEALTH, opts.http_addr, opts.http_port))
     api = kube_api.Api(kube_api.connect())
     ctl = controller.Controller(api, events.Recorder(api))
-    ctl.start()
+    await ctl.start()
     runtime.set_controller(ctl)
     if opts.webhook_enabled:
         _configure_webhook(settings)
