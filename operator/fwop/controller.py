@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fwop import children, errors, logs, metrics, policystate, workqueue
+from fwop import children, errors, freshness, logs, metrics, policystate, workqueue
 from fwop.admission import review as admission_review
 from fwop.api import spec as spec_api
 from fwop.api import workload as workload_api
@@ -53,7 +53,9 @@ class Controller:
         self.converger = children.Converger(api, events, self.child_cache)
         self.queue = workqueue.WorkQueue(self.reconcile)
         self.policy = policystate.PolicyState(api, now)
-        self._admission_namespaces: dict[str, tuple[float, dict[str, str] | None]] = {}
+        self._admission_namespaces: freshness.FreshCache[dict[str, str] | None] = (
+            freshness.FreshCache(policystate.FRESH_SECONDS)
+        )
 
     async def start(self) -> None:
         """Load the cluster policy, then start the reconcile workers and its status writer."""
@@ -121,15 +123,13 @@ class Controller:
         return admission_review.review(doc, policy, labels, default_namespace=namespace)
 
     async def _fresh_namespace_labels(self, name: str) -> dict[str, str] | None:
-        """Namespace labels for admission, read at most once a second (see PolicyState.fresh)."""
-        now = time.monotonic()
-        cached = self._admission_namespaces.get(name)
-        if cached is not None and now - cached[0] < policystate.FRESH_SECONDS:
-            return cached[1]
-        live = await self.api.get(kinds.NAMESPACE, None, name)
-        labels = dict(live["metadata"].get("labels", {})) if live else None
-        self._admission_namespaces[name] = (now, labels)
-        return labels
+        """Namespace labels for admission, at most about a second old (see PolicyState.fresh)."""
+
+        async def read() -> dict[str, str] | None:
+            live = await self.api.get(kinds.NAMESPACE, None, name)
+            return dict(live["metadata"].get("labels", {})) if live else None
+
+        return await self._admission_namespaces.get(name, read)
 
     async def _namespace_labels(self, name: str) -> dict[str, str] | None:
         cached = self.child_cache.get(("Namespace", "", name))

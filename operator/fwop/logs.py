@@ -46,6 +46,8 @@ def configure(level: str = "INFO") -> None:
     root.setLevel(level)
     # kopf says "Handler ... succeeded" for every watch event; the operator logs what matters.
     logging.getLogger("kopf.objects").setLevel(max(logging.WARNING, root.level))
+    # One access line per admission review is noise (metrics count them) and costs time.
+    logging.getLogger("aiohttp.access").setLevel(max(logging.WARNING, root.level))
 
 
 def get(name: str) -> structlog.stdlib.BoundLogger:

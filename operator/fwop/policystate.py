@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fwop import errors, logs, metrics
+from fwop import errors, freshness, logs, metrics
 from fwop.api import policy as policy_api
 from fwop.kube import api as kube_api
 from fwop.kube import kinds
@@ -38,7 +37,9 @@ class PolicyState:
         self.invalid: str | None = None
         self.violations: dict[Key, int] = {}
         self._dirty = asyncio.Event()
-        self._fetched: tuple[float, policy_api.FinancialWorkloadPolicySpec] | None = None
+        self._fresh: freshness.FreshCache[policy_api.FinancialWorkloadPolicySpec] = (
+            freshness.FreshCache(FRESH_SECONDS)
+        )
         self._task: asyncio.Task[None] | None = None
 
     def seen(self, body: Mapping[str, Any] | None) -> bool:
@@ -68,24 +69,22 @@ class PolicyState:
         self.seen(body)
 
     async def fresh(self) -> policy_api.FinancialWorkloadPolicySpec:
-        """The policy as the API server has it now, read at most once a second.
+        """The policy as the API server has it, at most about a second old.
 
         Admission uses this rather than the watch: a standby replica (kopf peering) keeps
         serving the webhook while its watches are paused, and must not judge by a stale
         or empty cache.
         """
-        now = time.monotonic()
-        if self._fetched is not None and now - self._fetched[0] < FRESH_SECONDS:
-            return self._fetched[1]
+        return await self._fresh.get(POLICY_NAME, self._read)
+
+    async def _read(self) -> policy_api.FinancialWorkloadPolicySpec:
         body = await self.api.get(kinds.POLICY, None, POLICY_NAME)
-        spec = policy_api.DEFAULTS
-        if body is not None:
-            try:
-                spec = policy_api.parse(body)
-            except errors.InvalidSpecError:
-                spec = self.spec  # the last valid policy stays in force
-        self._fetched = (now, spec)
-        return spec
+        if body is None:
+            return policy_api.DEFAULTS
+        try:
+            return policy_api.parse(body)
+        except errors.InvalidSpecError:
+            return self.spec  # the last valid policy stays in force
 
     def record(self, key: Key, problems: int) -> None:
         """Remember how many policy problems a workload has (0: complies)."""
