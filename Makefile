@@ -19,6 +19,10 @@ VENV_STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml constraints.txt 2>/dev/n
 LOCAL_KUBECONFIG := $(CURDIR)/.cluster/kubeconfig
 # The cached kubectl and friends (cluster/build.sh builds them once per pinned version).
 WITH_BINARIES := eval "$$(cluster/build.sh)" && export PATH="$$FWOP_BIN_KUBERNETES/bin:$$PATH"
+# kubectl for another cluster: the one on PATH (a kind user's), else the local build's.
+KUBECTL_SETUP = $(if $(shell command -v kubectl 2>/dev/null),true,$(WITH_BINARIES))
+# kubectl for the target cluster: version-matched for the local one; no Go needed otherwise.
+USE_KUBECTL = $(if $(KUBECONFIG),$(KUBECTL_SETUP),$(WITH_BINARIES))
 # The cluster to talk to: KUBECONFIG when set, else the local control plane.
 TARGET_KUBECONFIG = $(if $(KUBECONFIG),$(KUBECONFIG),$(LOCAL_KUBECONFIG))
 
@@ -49,14 +53,14 @@ cluster-down: ## Stop the local control plane's processes and remove its state
 
 .PHONY: install-crds
 install-crds: ## Install crds/ into the target cluster
-	$(WITH_BINARIES) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" apply --server-side -f crds/
-	$(WITH_BINARIES) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" wait --for=condition=Established --timeout=60s -f crds/
+	$(USE_KUBECTL) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" apply --server-side -f crds/
+	$(USE_KUBECTL) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" wait --for=condition=Established --timeout=60s -f crds/
 
 .PHONY: run
 run: venv ## Everything: cluster (unless KUBECONFIG is set), CRDs, operator + webhook, examples
 	$(if $(KUBECONFIG),@echo "using KUBECONFIG=$(KUBECONFIG)",$(PYTHON) cluster/localcluster.py up)
 	$(MAKE) --no-print-directory install-crds KUBECONFIG="$(TARGET_KUBECONFIG)"
-	$(WITH_BINARIES) && $(BIN)/python cluster/devrun.py --kubeconfig "$(TARGET_KUBECONFIG)" $(if $(KUBECONFIG),,--local)
+	$(USE_KUBECTL) && $(BIN)/python cluster/devrun.py --kubeconfig "$(TARGET_KUBECONFIG)" $(if $(KUBECONFIG),,--local)
 
 .PHONY: operator
 operator: venv ## Run just the operator in the foreground against the current kubeconfig
@@ -90,8 +94,6 @@ bench: venv ## Benchmarks that print figures: drift heal latency, webhook latenc
 	env -u KUBECONFIG $(BIN)/python bench/webhook_latency.py --reviews 500 --concurrency 8
 
 # ---- In-cluster install (manifests/, docs/install.md) ---------------------------------------
-# kubectl for install/uninstall: the one on PATH (a kind user's), else the local build's.
-KUBECTL_SETUP = $(if $(shell command -v kubectl 2>/dev/null),true,$(WITH_BINARIES))
 # IMAGE=<name>@sha256:<digest> (or <name>:<tag>) replaces the image pinned in manifests/.
 IMAGE ?=
 KIND ?= kind

@@ -101,6 +101,7 @@ class Controller:
         Admission reads its labels (PRF-1); its workloads own its Pod Security labels.
         """
         name = body["metadata"]["name"]
+        self._admission_namespaces.invalidate(name)
         if deleted:
             self.child_cache.pop(("Namespace", "", name), None)
             return

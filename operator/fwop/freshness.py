@@ -1,7 +1,9 @@
 """A small read-through cache for admission: values at most about a second old.
 
-No request waits for a refresh once a value is known (stale-while-revalidate). A burst
-of admission reviews then costs one API read per key and second, not one each.
+A value up to `ttl` old is served as is; one up to twice that is served while a refresh
+runs in the background (stale-while-revalidate); an older one is read again first, so no
+answer is ever more than 2 x ttl behind. A burst of admission reviews costs one API read
+per key and period, not one each. Watches that see a change call `invalidate`.
 Must not: know what it caches.
 """
 
@@ -26,15 +28,20 @@ class FreshCache(Generic[V]):
     async def get(self, key: Hashable, fetch: Callable[[], Awaitable[V]]) -> V:
         """The cached value (refreshing it in the background if old), or a fresh read."""
         known = self._values.get(key)
-        if known is not None and time.monotonic() - known[0] < self.ttl:
+        age = time.monotonic() - known[0] if known is not None else None
+        if known is not None and age is not None and age < self.ttl:
             return known[1]
         task = self._refreshing.get(key)
         if task is None:
             task = asyncio.create_task(self._refresh(key, fetch))
             self._refreshing[key] = task
-        if known is not None:
+        if known is not None and age is not None and age < 2 * self.ttl:
             return known[1]  # slightly old is fine; the next request gets the new value
         return await asyncio.shield(task)
+
+    def invalidate(self, key: Hashable) -> None:
+        """Forget a value (its source changed): the next `get` reads it again."""
+        self._values.pop(key, None)
 
     async def _refresh(self, key: Hashable, fetch: Callable[[], Awaitable[V]]) -> V:
         try:

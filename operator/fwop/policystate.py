@@ -48,8 +48,10 @@ class PolicyState:
         if body is None or body["metadata"]["name"] != POLICY_NAME:
             if body is None:
                 self.body, self.spec, self.invalid = None, policy_api.DEFAULTS, None
+                self._fresh.invalidate(POLICY_NAME)
             return before != self.spec
         self.body = dict(body)
+        self._fresh.invalidate(POLICY_NAME)  # admission sees the change at once
         try:
             self.spec, self.invalid = policy_api.parse(body), None
         except errors.InvalidSpecError as exc:
