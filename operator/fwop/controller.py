@@ -105,7 +105,8 @@ class Controller:
         if deleted:
             self.child_cache.pop(("Namespace", "", name), None)
             return
-        self.child_cache[("Namespace", "", name)] = _plain(body)
+        if children.newer(body["metadata"], self.child_cache.get(("Namespace", "", name))):
+            self.child_cache[("Namespace", "", name)] = _plain(body)
         for key in [k for k in self.workloads if k[0] == name]:
             self.queue.add(key)
 

@@ -94,15 +94,6 @@ class Api:
         except errors.NotFoundError:
             return None
 
-    async def list_labelled(
-        self, kind: kinds.Kind, namespace: str | None, label_selector: str
-    ) -> list[dict[str, Any]]:
-        """Objects of a kind carrying the labels."""
-        found = await self._call(
-            "GET", kind.path(namespace), kind, [("labelSelector", label_selector)], None, None
-        )
-        return list(found.get("items", []))
-
     async def delete(self, kind: kinds.Kind, namespace: str, name: str) -> None:
         """Delete an object (foreground: its own dependents go first); gone already is fine."""
         body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Foreground"}
