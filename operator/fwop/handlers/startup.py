@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import ssl
 from collections.abc import AsyncIterator
 from typing import Any
@@ -41,6 +42,9 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     runtime.set_controller(ctl)
     if opts.webhook_enabled:
         _configure_webhook(settings)
+    # Everything loaded so far lives as long as the process: keep it out of the cyclic
+    # garbage collector, whose full passes otherwise stall the event loop (and admission).
+    gc.freeze()
     _log.info(
         "watching",
         resource="financialworkloads.finance.compliance.dev",
