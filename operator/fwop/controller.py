@@ -187,8 +187,10 @@ class Controller:
         try:
             parsed = workload_api.parse(body)
         except errors.InvalidSpecError as exc:
-            self.events(body, "Warning", "InvalidSpec", str(exc))
-            log.warning("invalid spec", problems=[str(p) for p in exc.problems])
+            reported = cond.find((body.get("status") or {}).get("conditions"), cond.RECONCILED)
+            if reported is None or reported.get("message") != str(exc):  # once per finding
+                self.events(body, "Warning", "InvalidSpec", str(exc))
+                log.warning("invalid spec", problems=[str(p) for p in exc.problems])
             return status_core.Outcome(generation=generation, invalid=str(exc))
         violations = await self._judge(body, parsed, log)
         owner = meta.OwnerRef(name=parsed.name, uid=str(metadata["uid"]))
