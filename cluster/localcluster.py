@@ -148,7 +148,8 @@ class Cluster:
                 exe = os.readlink(f"/proc/{pid}/exe")
             except OSError:
                 continue
-            if Path(exe).name == name:
+            # " (deleted)": the binary was replaced or its cache removed while it ran.
+            if Path(exe.removesuffix(" (deleted)")).name == name:
                 alive[name] = int(pid)
         return alive
 
