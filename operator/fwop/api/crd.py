@@ -11,6 +11,7 @@ import dataclasses
 import sys
 from typing import Any
 
+import pydantic
 import yaml
 
 from fwop.api import group, schema, spec, status, types
@@ -53,11 +54,27 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
 ]
 
 
+def object_properties(
+    spec_model: type[pydantic.BaseModel],
+    status_model: type[pydantic.BaseModel],
+    metadata: dict[str, Any],
+) -> dict[str, Any]:
+    """The top-level properties of a custom resource: spec and status from their models."""
+    return {
+        "apiVersion": {"type": "string", "description": "API version of this object."},
+        "kind": {"type": "string", "description": "Kind of this object."},
+        "metadata": metadata,
+        "spec": schema.structural(spec_model.model_json_schema(by_alias=True)),
+        "status": schema.structural(status_model.model_json_schema(by_alias=True)),
+    }
+
+
 def _root_schema() -> dict[str, Any]:
-    spec_schema = schema.structural(spec.FinancialWorkloadSpec.model_json_schema(by_alias=True))
-    status_schema = schema.structural(
-        status.FinancialWorkloadStatus.model_json_schema(by_alias=True)
-    )
+    name = {
+        "type": "string",
+        "maxLength": types.WORKLOAD_NAME_MAX_LENGTH,
+        "pattern": types.WORKLOAD_NAME_PATTERN,
+    }
     return {
         "type": "object",
         "description": (
@@ -66,22 +83,11 @@ def _root_schema() -> dict[str, Any]:
             "SecretProviderClass and namespace labels, and keeps them compliant."
         ),
         "required": ["spec"],
-        "properties": {
-            "apiVersion": {"type": "string", "description": "API version of this object."},
-            "kind": {"type": "string", "description": "Kind of this object."},
-            "metadata": {
-                "type": "object",
-                "properties": {
-                    "name": {
-                        "type": "string",
-                        "maxLength": types.WORKLOAD_NAME_MAX_LENGTH,
-                        "pattern": types.WORKLOAD_NAME_PATTERN,
-                    }
-                },
-            },
-            "spec": spec_schema,
-            "status": status_schema,
-        },
+        "properties": object_properties(
+            spec.FinancialWorkloadSpec,
+            status.FinancialWorkloadStatus,
+            {"type": "object", "properties": {"name": name}},
+        ),
     }
 
 

@@ -162,13 +162,7 @@ def parse(doc: Mapping[str, Any]) -> FinancialWorkloadPolicySpec:
 
 
 def _envelope_problems(doc: Mapping[str, Any]) -> list[errors.Problem]:
-    problems = []
-    if doc.get("apiVersion") != group.API_VERSION:
-        message = f"apiVersion must be {group.API_VERSION}, got {doc.get('apiVersion')!r}"
-        problems.append(errors.Problem("apiVersion", message))
-    if doc.get("kind") != group.POLICY_KIND:
-        message = f"kind must be {group.POLICY_KIND}, got {doc.get('kind')!r}"
-        problems.append(errors.Problem("kind", message))
+    problems = workload.type_problems(doc, group.POLICY_KIND)
     metadata = doc.get("metadata")
     name = metadata.get("name") if isinstance(metadata, Mapping) else None
     if name != group.POLICY_NAME:

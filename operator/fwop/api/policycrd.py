@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from fwop.api import crd, group, policy, schema
+from fwop.api import crd, group, policy
 
 PRINTER_COLUMNS: list[dict[str, Any]] = [
     crd.condition_column("Valid", policy.CONDITION_VALID, "Whether the operator uses the policy."),
@@ -33,12 +33,6 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
 
 
 def _root_schema() -> dict[str, Any]:
-    spec_schema = schema.structural(
-        policy.FinancialWorkloadPolicySpec.model_json_schema(by_alias=True)
-    )
-    status_schema = schema.structural(
-        policy.FinancialWorkloadPolicyStatus.model_json_schema(by_alias=True)
-    )
     return {
         "type": "object",
         "description": (
@@ -48,13 +42,11 @@ def _root_schema() -> dict[str, Any]:
             f"{group.POLICY_NAME}; without it nothing is trusted and no workload is admitted."
         ),
         "x-kubernetes-validations": [policy.NAME_IS_DEFAULT.schema_entry()],
-        "properties": {
-            "apiVersion": {"type": "string", "description": "API version of this object."},
-            "kind": {"type": "string", "description": "Kind of this object."},
-            "metadata": {"type": "object"},
-            "spec": spec_schema,
-            "status": status_schema,
-        },
+        "properties": crd.object_properties(
+            policy.FinancialWorkloadPolicySpec,
+            policy.FinancialWorkloadPolicyStatus,
+            {"type": "object"},
+        ),
     }
 
 

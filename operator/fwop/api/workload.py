@@ -65,14 +65,20 @@ def parse_spec(data: object) -> spec.FinancialWorkloadSpec:
         raise errors.InvalidSpecError(problems) from None
 
 
-def _envelope_problems(doc: Mapping[str, Any]) -> list[errors.Problem]:
+def type_problems(doc: Mapping[str, Any], kind: str) -> list[errors.Problem]:
+    """Problems with a document's apiVersion and kind (this API group's `kind` expected)."""
     problems = []
     if doc.get("apiVersion") != group.API_VERSION:
         message = f"apiVersion must be {group.API_VERSION}, got {doc.get('apiVersion')!r}"
         problems.append(errors.Problem("apiVersion", message))
-    if doc.get("kind") != group.KIND:
-        message = f"kind must be {group.KIND}, got {doc.get('kind')!r}"
+    if doc.get("kind") != kind:
+        message = f"kind must be {kind}, got {doc.get('kind')!r}"
         problems.append(errors.Problem("kind", message))
+    return problems
+
+
+def _envelope_problems(doc: Mapping[str, Any]) -> list[errors.Problem]:
+    problems = type_problems(doc, group.KIND)
     metadata = doc.get("metadata")
     name = metadata.get("name") if isinstance(metadata, Mapping) else None
     if not isinstance(name, str) or not _valid_name(name):
