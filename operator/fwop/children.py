@@ -3,8 +3,12 @@
 For each rendered child it reads the live object (watch cache first), decides from the
 differences whether this is an update (the declaration changed) or drift (it did not),
 and writes at most once: server-side apply for the operator's fields, or a guarded JSON
-patch to remove content someone added under a closed path. Must not: decide status or
-conditions (the controller does), or render manifests.
+patch to remove content someone added under a closed path. An existing object that does
+not carry this workload's controller ownerReference is never written (OWN-1): it is a
+conflict, reported, and the other children still converge. The namespace's Pod Security
+labels are healed whatever the workload's enforcement mode: they guard every pod of the
+namespace (NS-1). Must not: decide status or conditions (the controller does), or render
+manifests.
 """
 
 from __future__ import annotations
@@ -44,6 +48,38 @@ class NamespaceTerminatingError(errors.RejectedError):
     """The workload's namespace is being deleted; its children must not come back."""
 
 
+class ChildConflictError(errors.FwopError):
+    """An object with a child's name exists and belongs to someone else (OWN-1)."""
+
+    def __init__(self, kind: str, name: str, owner: str) -> None:
+        self.kind, self.name, self.owner = kind, name, owner
+        super().__init__(
+            f"{kind} {name} already exists and is not owned by this workload (owner: {owner}); "
+            "the operator never takes over an object it did not create (OWN-1): rename the "
+            "workload or remove the object"
+        )
+
+
+def controller_of(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The controller ownerReference of an object, if any."""
+    refs = obj.get("metadata", {}).get("ownerReferences") or []
+    return next((r for r in refs if isinstance(r, Mapping) and r.get("controller")), None)
+
+
+def owned_by(obj: Mapping[str, Any], uid: str) -> bool:
+    """Whether ``uid`` is the object's controller (the operator made it for that workload)."""
+    ref = controller_of(obj)
+    return ref is not None and ref.get("uid") == uid
+
+
+def describe_owner(obj: Mapping[str, Any]) -> str:
+    """Who controls an object, for conflict messages."""
+    ref = controller_of(obj)
+    if ref is None:
+        return "no controller"
+    return f"{ref.get('kind')} {ref.get('name')} (uid {ref.get('uid')})"
+
+
 class EventSink(Protocol):
     """Posts Kubernetes Events on a FinancialWorkload without blocking the caller."""
 
@@ -62,7 +98,10 @@ class PassState:
     """The current generation was already reconciled: differences are drift."""
     enforce: bool
     open_drift: set[tuple[Any, Any, Any]]
+    uid: str = ""
+    """The workload's uid: children must carry it as their controller (OWN-1)."""
     failures: list[str] = dataclasses.field(default_factory=list)
+    conflicts: list[str] = dataclasses.field(default_factory=list)
     findings: list[drift.Finding] = dataclasses.field(default_factory=list)
     live: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     missing_kind: bool = False
@@ -85,6 +124,11 @@ class Converger:
         """Converge one child, recording failures and drift in `state`."""
         try:
             live = await self._converge(body, manifest, state, log)
+        except ChildConflictError as exc:
+            state.conflicts.append(str(exc))
+            self.events(body, "Warning", "ChildConflict", str(exc))
+            log.warning("child conflict", kind=exc.kind, child=exc.name, owner=exc.owner)
+            return
         except errors.KindMissingError:
             if manifest["kind"] != "SecretProviderClass":
                 raise
@@ -123,14 +167,17 @@ class Converger:
         name, namespace = manifest["metadata"]["name"], manifest["metadata"].get("namespace", "")
         ckey = (manifest["kind"], namespace, name)
         live = self.cache.get(ckey) or await self.api.get(kind, namespace or None, name)
+        if live is not None and namespace and not owned_by(live, state.uid):
+            raise ChildConflictError(manifest["kind"], name, describe_owner(live))
         diffs = compare.differences(manifest, live, CLOSED.get(manifest["kind"], ()))
         if not diffs:
             return live
         if state.steady:  # the declaration did not change: this is drift
-            found = drift.findings(manifest["kind"], name, diffs)
+            heals = state.enforce or manifest["kind"] == "Namespace"
+            found = drift.findings(manifest["kind"], name, diffs, healed=heals)
             state.findings.extend(found)
             self._report_drift(body, found, state, log)
-            if not state.enforce:
+            if not heals:
                 return live
         applied = await self._write_child(manifest, live, diffs)
         if newer(applied.get("metadata", {}), self.cache.get(ckey)):
@@ -172,14 +219,14 @@ class Converger:
         self, body: dict[str, Any], found: list[drift.Finding], state: PassState, log: Any
     ) -> None:
         for finding in found:
-            metrics.DRIFT.labels(finding.kind, "healed" if state.enforce else "reported").inc()
-            if not state.enforce and finding.key in state.open_drift:
+            metrics.DRIFT.labels(finding.kind, "healed" if finding.healed else "reported").inc()
+            if not finding.healed and finding.key in state.open_drift:
                 continue  # already reported; audit mode repeats nothing
-            reason = "DriftHealed" if state.enforce else "DriftDetected"
-            self.events(body, "Warning", reason, drift.message(finding, state.enforce))
+            reason = "DriftHealed" if finding.healed else "DriftDetected"
+            self.events(body, "Warning", reason, drift.message(finding, finding.healed))
             log.warning(
                 "drift",
-                healed=state.enforce,
+                healed=finding.healed,
                 kind=finding.kind,
                 child=finding.name,
                 field=finding.field,
@@ -191,18 +238,18 @@ class Converger:
         """Delete owned children that are no longer rendered.
 
         For example the Role after the permissions were removed, or the PodDisruptionBudget
-        after a move from pci to baseline.
+        after a move from pci to baseline. Only objects whose controller is this workload
+        are deleted, and only that very object (a uid precondition): OWN-1.
         """
         metadata = body["metadata"]
         wanted = {(m["kind"], m["metadata"]["name"]) for m in desired}
         for (kind_name, namespace, name), child in list(self.cache.items()):
             if namespace != metadata["namespace"] or (kind_name, name) in wanted:
                 continue
-            refs = child["metadata"].get("ownerReferences", [])
-            if not any(r.get("uid") == metadata["uid"] for r in refs):
+            if not owned_by(child, metadata["uid"]):
                 continue
             kind = next(k for k in kinds.CHILDREN if k.kind == kind_name)
-            await self.api.delete(kind, namespace, name)
+            await self.api.delete(kind, namespace, name, uid=child["metadata"].get("uid"))
             metrics.CHILD_WRITES.labels(kind_name, "prune").inc()
             self.cache.pop((kind_name, namespace, name), None)
             self.events(

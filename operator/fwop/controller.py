@@ -16,14 +16,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fwop import children, errors, freshness, logs, metrics, policystate, workqueue
+from fwop import accessreview, children, errors, freshness, logs, metrics, policystate, workqueue
 from fwop.admission import review as admission_review
 from fwop.api import spec as spec_api
 from fwop.api import workload as workload_api
 from fwop.kube import api as kube_api
 from fwop.kube import kinds
 from fwop.reconcile import conditions as cond
-from fwop.reconcile import drift
+from fwop.reconcile import drift, gate
 from fwop.reconcile import status as status_core
 from fwop.render import meta
 from fwop.render import workload as render
@@ -53,6 +53,7 @@ class Controller:
         self.converger = children.Converger(api, events, self.child_cache)
         self.queue = workqueue.WorkQueue(self.reconcile)
         self.policy = policystate.PolicyState(api, now)
+        self.access = accessreview.AccessReviewer(api)
         self._admission_namespaces: freshness.FreshCache[dict[str, str] | None] = (
             freshness.FreshCache(policystate.FRESH_SECONDS)
         )
@@ -117,12 +118,22 @@ class Controller:
                 self.queue.add(key)
 
     async def admission_problems(
-        self, doc: Mapping[str, Any], namespace: str
+        self, doc: Mapping[str, Any], namespace: str, user: Mapping[str, Any] | None = None
     ) -> tuple[errors.Problem, ...]:
-        """What the webhook refuses in a FinancialWorkload (empty: admit it)."""
+        """What the webhook refuses in a FinancialWorkload (empty: admit it).
+
+        With the requester's ``user`` (AdmissionReview userInfo), a workload that passes
+        every rule is also checked for RBAC-4: the requester holds what it grants.
+        """
         policy = await self.policy.fresh()
         labels = await self._fresh_namespace_labels(namespace)
-        return admission_review.review(doc, policy, labels, default_namespace=namespace)
+        problems = admission_review.review(doc, policy, labels, default_namespace=namespace)
+        if problems or user is None:
+            return problems
+        parsed = workload_api.parse(doc, namespace)
+        if not parsed.spec.permissions:
+            return ()
+        return await self.access.problems(parsed.spec, parsed.namespace, user)
 
     async def _fresh_namespace_labels(self, name: str) -> dict[str, str] | None:
         """Namespace labels for admission, at most about a second old (see PolicyState.fresh)."""
@@ -168,9 +179,9 @@ class Controller:
             return None
         finally:
             metrics.RECONCILE_SECONDS.observe(time.perf_counter() - started)
-        if outcome.failures:
+        if outcome.failures or outcome.conflicts:
             metrics.RECONCILES.labels("retry").inc()
-            return self._backoff(key, log, "; ".join(outcome.failures))
+            return self._backoff(key, log, "; ".join((*outcome.failures, *outcome.conflicts)))
         metrics.RECONCILES.labels("invalid" if outcome.invalid else "ok").inc()
         self.failures.pop(key, None)
         return None
@@ -192,72 +203,98 @@ class Controller:
                 self.events(body, "Warning", "InvalidSpec", str(exc))
                 log.warning("invalid spec", problems=[str(p) for p in exc.problems])
             return status_core.Outcome(generation=generation, invalid=str(exc))
-        violations = await self._judge(body, parsed, log)
-        owner = meta.OwnerRef(name=parsed.name, uid=str(metadata["uid"]))
-        desired = render.render_all(
-            parsed.namespace,
-            parsed.name,
+        problems = await self._judge(parsed)
+        previous = body.get("status") or {}
+        steady = _steady(body)
+        decision = gate.decide(
             parsed.spec,
-            owner,
-            pod_security_version=self.policy.spec.pod_security_version,
+            body.get("spec") or {},
+            generation,
+            gate.blocking(problems, self.policy.spec),
+            gate.applied_from(previous, generation if steady else None),
         )
+        self._announce(body, problems, decision, log)
         state = children.PassState(
-            steady=_steady(body),
+            steady=steady or decision.blocked is not None,
             enforce=parsed.spec.enforcement is spec_api.Enforcement.ENFORCE,
             open_drift={
                 (e.get("kind"), e.get("name"), e.get("field"))
-                for e in (body.get("status") or {}).get("drift", [])
+                for e in previous.get("drift", [])
                 if not e.get("healedAt")
             },
+            uid=str(metadata["uid"]),
         )
-        for manifest in desired:
-            await self.converger.child(body, manifest, state, log)
-        await self.converger.prune(body, desired, log)
-        previous = body.get("status") or {}
-        entries = drift.record(
-            previous.get("drift"), state.findings, healed=state.enforce, now=self.now()
-        )
+        if decision.spec is not None:
+            owner = meta.OwnerRef(name=parsed.name, uid=str(metadata["uid"]))
+            desired = render.render_all(
+                parsed.namespace,
+                parsed.name,
+                decision.spec,
+                owner,
+                pod_security_version=self.policy.spec.pod_security_version,
+            )
+            for manifest in desired:
+                await self.converger.child(body, manifest, state, log)
+            if not state.conflicts:
+                await self.converger.prune(body, desired, log)
+        entries = drift.record(previous.get("drift"), state.findings, now=self.now())
         drifted = drift.condition(
             entries,
-            state.findings if state.enforce else (),
+            [f for f in state.findings if f.healed],
             cond.find(previous.get("conditions"), cond.DRIFTED),
         )
         return status_core.Outcome(
             generation=generation,
             failures=tuple(state.failures),
+            conflicts=tuple(state.conflicts),
+            blocked=decision.blocked,
+            applied=decision.applied,
             secrets_declared=parsed.spec.secrets is not None,
             secrets_missing_kind=state.missing_kind,
             deployment=next((c for c in state.live if c["kind"] == "Deployment"), None),
             children=tuple(state.live),
             drift=tuple(entries),
             drifted=drifted,
-            violations=violations,
+            violations=tuple(str(p) for p in problems),
         )
 
-    async def _judge(
-        self, body: dict[str, Any], parsed: workload_api.Workload, log: Any
-    ) -> tuple[str, ...]:
-        """The cluster policy's verdict on a workload already admitted (the reconcile gate).
-
-        A workload that no longer complies after a policy change is not broken or deleted:
-        its Compliant condition turns False and an Event names the failing controls.
-        """
+    async def _judge(self, parsed: workload_api.Workload) -> tuple[errors.Problem, ...]:
+        """The cluster policy's verdict on a workload already admitted (the reconcile gate)."""
         labels = await self._namespace_labels(parsed.namespace)
         problems = admission_review.evaluate(parsed, self.policy.spec, labels)
         self.policy.record((parsed.namespace, parsed.name), len(problems))
+        return problems
+
+    def _announce(
+        self,
+        body: dict[str, Any],
+        problems: tuple[errors.Problem, ...],
+        decision: gate.Decision,
+        log: Any,
+    ) -> None:
+        """One Warning Event per new verdict: PolicyBlocked, or PolicyViolation (reported).
+
+        A workload that no longer complies after a policy change is not broken or deleted;
+        a new generation that breaks a blocking control is not rolled out.
+        """
+        if not problems:
+            return
+        conditions = (body.get("status") or {}).get("conditions")
         violations = tuple(str(p) for p in problems)
-        previous = cond.find((body.get("status") or {}).get("conditions"), cond.COMPLIANT)
-        message = status_core.violation_message(violations)
-        if violations and (previous is None or previous.get("message") != message):
-            controls = sorted({p.control for p in problems if p.control})
-            self.events(
-                body,
-                "Warning",
-                "PolicyViolation",
-                f"breaks {', '.join(controls) or 'the cluster policy'}: {message}",
-            )
-            log.warning("policy violation", problems=list(violations))
-        return violations
+        message = decision.blocked or status_core.violation_message(violations)
+        kind = cond.RECONCILED if decision.blocked else cond.COMPLIANT
+        previous = cond.find(conditions, kind)
+        if previous is not None and previous.get("message") == message:
+            return
+        controls = sorted({p.control for p in problems if p.control})
+        reason = "PolicyBlocked" if decision.blocked else "PolicyViolation"
+        self.events(
+            body,
+            "Warning",
+            reason,
+            f"breaks {', '.join(controls) or 'the cluster policy'}: {message}",
+        )
+        log.warning("policy violation", blocked=bool(decision.blocked), problems=list(violations))
 
     async def _write_status(
         self, body: dict[str, Any], outcome: status_core.Outcome, log: Any

@@ -92,6 +92,21 @@ CATALOG: tuple[Control, ...] = (
         ("PCI DSS 7.2.2",),
     ),
     Control(
+        "RBAC-3",
+        "A workload is granted only rules the cluster policy lists for its profile, and never"
+        " the hard floor (pods and their controllers, exec/attach/port-forward, tokens, RBAC,"
+        " namespaces, network policies, Secrets, the operator's own objects).",
+        "CRD schema (CEL: the hard floor) and admission webhook (grantable permissions);"
+        " reconcile gate; ValidatingAdmissionPolicy on the operator's own writes",
+        ("PCI DSS 7.2.1", "PCI DSS 7.2.2", "ISO/IEC 27001:2022 A.8.2"),
+    ),
+    Control(
+        "RBAC-4",
+        "Nobody grants a workload more than they hold themselves in its namespace.",
+        "admission webhook (SubjectAccessReview of the requesting user)",
+        ("PCI DSS 7.2.2", "PCI DSS 7.2.5"),
+    ),
+    Control(
         "NET-1",
         "A default-deny policy covers ingress and egress of every pod of the workload.",
         "rendered NetworkPolicy",
@@ -102,6 +117,13 @@ CATALOG: tuple[Control, ...] = (
         "Only declared flows, plus DNS when asked for, are allowed.",
         "rendered NetworkPolicy; admission (declared ingress ports, DNS egress policy)",
         ("PCI DSS 1.3",),
+    ),
+    Control(
+        "NET-3",
+        "Flows reach only the CIDR ranges and namespaces the cluster policy allows the profile;"
+        " never link-local (cloud metadata), and under pci never the internet.",
+        "admission webhook and reconcile gate (FinancialWorkloadPolicy profiles[].network)",
+        ("PCI DSS 1.3.1", "PCI DSS 1.3.2", "PCI DSS 1.4.2"),
     ),
     Control(
         "SEC-1",
@@ -132,6 +154,22 @@ CATALOG: tuple[Control, ...] = (
         "Every managed field is watched; drift is reported, and healed in enforce mode.",
         "drift engine",
         ("PCI DSS 11.5.2",),
+    ),
+    Control(
+        "DRF-2",
+        "Drift is healed, not only reported, wherever the cluster policy requires it (pci by"
+        " default); the namespace's Pod Security labels are healed in every mode.",
+        "admission webhook and reconcile gate (FinancialWorkloadPolicy profiles[].enforcement);"
+        " drift engine",
+        ("PCI DSS 11.5.2", "DORA Art. 9"),
+    ),
+    Control(
+        "OWN-1",
+        "The operator writes and deletes only objects it created for the workload; it never"
+        " takes over an existing object that bears a child's name.",
+        "reconcile (controller ownerReference checked before every write; ChildConflict);"
+        " CRD schema (no workload named default)",
+        ("PCI DSS 10.2", "ISO/IEC 27001:2022 A.8.32"),
     ),
     Control(
         "AUD-1",

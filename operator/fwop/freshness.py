@@ -3,7 +3,8 @@
 A value up to `ttl` old is served as is; one up to twice that is served while a refresh
 runs in the background (stale-while-revalidate); an older one is read again first, so no
 answer is ever more than 2 x ttl behind. A burst of admission reviews costs one API read
-per key and period, not one each. Watches that see a change call `invalidate`.
+per key and period, not one each. Watches that see a change call `invalidate`. At most
+`limit` keys are kept (the oldest go first), so hostile keys cannot grow it without bound.
 Must not: know what it caches.
 """
 
@@ -20,8 +21,9 @@ V = TypeVar("V")
 class FreshCache(Generic[V]):
     """Values by key, refreshed in the background when older than `ttl` seconds."""
 
-    def __init__(self, ttl: float = 1.0) -> None:
+    def __init__(self, ttl: float = 1.0, limit: int = 4096) -> None:
         self.ttl = ttl
+        self.limit = limit
         self._values: dict[Hashable, tuple[float, V]] = {}
         self._refreshing: dict[Hashable, asyncio.Task[V]] = {}
 
@@ -46,7 +48,10 @@ class FreshCache(Generic[V]):
     async def _refresh(self, key: Hashable, fetch: Callable[[], Awaitable[V]]) -> V:
         try:
             value = await fetch()
+            self._values.pop(key, None)  # re-insert: the dict's order is the age order
             self._values[key] = (time.monotonic(), value)
+            while len(self._values) > self.limit:
+                del self._values[next(iter(self._values))]
             return value
         finally:
             self._refreshing.pop(key, None)

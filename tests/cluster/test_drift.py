@@ -25,9 +25,9 @@ NAME = "pay"
 TAG_IMAGE = "registry.bank.example/team/app:latest"
 
 
-def pci_spec(enforcement: str) -> dict[str, Any]:
+def pci_spec(enforcement: str, profile: str = "pci") -> dict[str, Any]:
     return wl.spec(
-        profile="pci",
+        profile=profile,
         enforcement=enforcement,
         replicas=3,
         ports=[{"name": "http", "containerPort": 8080}],
@@ -276,12 +276,16 @@ def test_enforce_heals(kube: Kube, enforced: str, edit: Edit) -> None:
     assert wl.condition(wl.wait_ready(kube, ns, NAME), "Compliant")["status"] == "True"
 
 
-@pytest.mark.parametrize("edit", EDITS, ids=[e.id for e in EDITS])
+AUDITED = [e for e in EDITS if e.kind != "Namespace"]
+
+
+@pytest.mark.parametrize("edit", AUDITED, ids=[e.id for e in AUDITED])
 def test_audit_reports_only(
     kube: Kube, operator: Operator, fresh_namespace: str, edit: Edit
 ) -> None:
+    """Audit mode (baseline: the cluster policy requires pci workloads to enforce, DRF-2)."""
     ns = fresh_namespace
-    wl.apply(kube, wl.manifest(NAME, ns, pci_spec("audit")))
+    wl.apply(kube, wl.manifest(NAME, ns, pci_spec("audit", profile="baseline")))
     wl.wait_ready(kube, ns, NAME)
     original = edit.read(kube, ns)
     edit.tamper(kube, ns)
@@ -293,6 +297,28 @@ def test_audit_reports_only(
     assert _event(kube, ns, "DriftDetected", edit)
     time.sleep(1)  # the operator had its chance to (wrongly) heal
     assert edit.read(kube, ns) != original
+
+
+def test_namespace_labels_are_healed_even_in_audit_mode(
+    kube: Kube, operator: Operator, fresh_namespace: str
+) -> None:
+    """The Pod Security labels guard every pod of the namespace: healed in every mode (DRF-2)."""
+    ns = fresh_namespace
+    wl.apply(kube, wl.manifest(NAME, ns, pci_spec("audit", profile="baseline")))
+    wl.wait_ready(kube, ns, NAME)
+    [edit] = [e for e in EDITS if e.kind == "Namespace"]
+    edit.tamper(kube, ns)
+    eventually(lambda: edit.read(kube, ns) == "restricted", 30, "PSS label healed")
+    entry = eventually(lambda: _entry(kube, ns, edit), 10, "status.drift entry")
+    assert entry["healedAt"] >= entry["detectedAt"]
+    assert eventually(lambda: _event(kube, ns, "DriftHealed", edit), 10, "Warning event")
+
+
+def test_pci_workloads_may_not_choose_audit(kube: Kube, operator: Operator, namespace: str) -> None:
+    refused = wl.apply(kube, wl.manifest(NAME, namespace, pci_spec("audit")), check=False)
+    assert refused.returncode != 0
+    assert "spec.enforcement: enforcement audit is not allowed for profile pci" in refused.stderr
+    assert "(DRF-2)" in refused.stderr
 
 
 def test_quick_successive_edits_converge_and_foreign_labels_stay(kube: Kube, enforced: str) -> None:

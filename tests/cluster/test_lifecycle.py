@@ -161,7 +161,17 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     (
         "pci-secrets",
         {"profile": "pci", "permissions": [{**PERMS[0], "resources": ["secrets"]}]},
-        "SEC-1",
+        "RBAC-3",
+    ),
+    (
+        "pods-create",
+        {"permissions": [{**PERMS[0], "resources": ["pods"], "verbs": ["create"]}]},
+        "RBAC-3",
+    ),
+    (
+        "pods-exec",
+        {"permissions": [{**PERMS[0], "resources": ["pods/exec"], "verbs": ["get"]}]},
+        "RBAC-3",
     ),
     ("pci-one-replica", {"profile": "pci", "replicas": 1}, "AVL-1"),
 ]

@@ -26,30 +26,30 @@ def test_long_values_are_bounded() -> None:
     assert len(f.expected) == drift.VALUE_LIMIT
 
 
-def finding(field: str = "spec.replicas") -> drift.Finding:
-    return drift.Finding("Deployment", "api", field, "3", "1")
+def finding(field: str = "spec.replicas", healed: bool = False) -> drift.Finding:
+    return drift.Finding("Deployment", "api", field, "3", "1", healed)
 
 
 def test_audit_keeps_detected_at_while_open_and_drops_resolved() -> None:
-    first = drift.record([], [finding()], healed=False, now=T0)
-    again = drift.record(first, [finding()], healed=False, now=T1)
+    first = drift.record([], [finding()], now=T0)
+    again = drift.record(first, [finding()], now=T1)
     assert again == first  # unchanged: no status write on a repeat pass
     assert again[0]["detectedAt"] == T0
     assert "healedAt" not in again[0]
-    assert drift.record(again, [], healed=False, now=T2) == []
+    assert drift.record(again, [], now=T2) == []
 
 
 def test_heals_are_history_bounded_newest_last() -> None:
     entries: list[dict] = []
     for i in range(drift.STATUS_LIMIT + 5):
-        entries = drift.record(entries, [finding(f"f{i}")], healed=True, now=T1)
+        entries = drift.record(entries, [finding(f"f{i}", healed=True)], now=T1)
     assert len(entries) == drift.STATUS_LIMIT
     assert entries[-1]["field"] == f"f{drift.STATUS_LIMIT + 4}"
     assert all(e["healedAt"] == T1 for e in entries)
 
 
 def test_condition() -> None:
-    open_entries = drift.record([], [finding()], healed=False, now=T0)
+    open_entries = drift.record([], [finding()], now=T0)
     assert drift.condition(open_entries, [], None).reason == "DriftDetected"
     healed = drift.condition([], [finding()], None)
     assert (healed.status, healed.reason) == ("False", "DriftHealed")

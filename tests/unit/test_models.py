@@ -130,14 +130,38 @@ VIOLATIONS: list[tuple[str, dict[str, Any], str, rules.Rule]] = [
         for verb in ("escalate", "bind", "impersonate")
     ],
     (
-        "pci secrets",
-        {
-            "profile": "pci",
-            "replicas": 2,
-            "permissions": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}],
-        },
-        "spec.permissions",
-        rules.PCI_NO_SECRET_ACCESS,
+        "secrets under any profile (hard floor)",
+        {"permissions": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]},
+        "spec.permissions[0]",
+        rules.PERMISSION_FLOOR["secrets"],
+    ),
+    *[
+        (
+            f"hard floor {key}",
+            {"permissions": [{"apiGroups": [group], "resources": [resource], "verbs": [verb]}]},
+            "spec.permissions[0]",
+            rules.PERMISSION_FLOOR[key],
+        )
+        for key, group, resource, verb in (
+            ("pods", "", "pods", "create"),
+            ("enter", "", "pods/exec", "get"),
+            ("identity", "", "serviceaccounts/token", "create"),
+            ("rbac", "rbac.authorization.k8s.io", "roles", "get"),
+            ("guardrails", "", "namespaces", "patch"),
+            ("traffic", "", "endpoints", "update"),
+        )
+    ],
+    (
+        "deployments writes (hard floor)",
+        {"permissions": [{"apiGroups": ["apps"], "resources": ["deployments/scale"], "verbs": ["patch"]}]},
+        "spec.permissions[0]",
+        rules.PERMISSION_FLOOR["pods"],
+    ),
+    (
+        "wildcard resource name",
+        {"permissions": [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["*"], "verbs": ["get"]}]},
+        "spec.permissions[0].resourceNames",
+        rules.NO_WILDCARD_NAMES,
     ),
     ("pci one replica", {"profile": "pci", "replicas": 1}, "spec.replicas", rules.PCI_MIN_REPLICAS),
     ("pci default replicas", {"profile": "pci"}, "spec.replicas", rules.PCI_MIN_REPLICAS),
@@ -257,7 +281,16 @@ def test_each_rule_reports_its_exact_message(
 
 
 def test_every_rule_has_a_violation_case() -> None:
-    assert {case[3] for case in VIOLATIONS} == set(rules.ALL)
+    metadata_rules = {rules.NOT_DEFAULT_NAME}  # on the document, not the spec: below
+    assert {case[3] for case in VIOLATIONS} == set(rules.ALL) - metadata_rules
+
+
+def test_a_workload_named_default_is_refused_as_own1() -> None:
+    doc = workload_doc(name="default")
+    with pytest.raises(errors.InvalidSpecError) as caught:
+        workload.parse(doc)
+    rule = rules.NOT_DEFAULT_NAME
+    assert caught.value.problems == (errors.Problem(rule.field, rule.message, rule.control),)
 
 
 def test_missing_resources_is_pod6() -> None:
@@ -268,11 +301,24 @@ def test_missing_resources_is_pod6() -> None:
     assert caught.value.problems == (rule_problem("spec.resources", rules.RESOURCES_REQUIRED),)
 
 
-def test_baseline_may_read_secrets_through_its_role() -> None:
-    permissions = [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]
-    assert workload.parse_spec(spec_data(permissions=permissions)).permissions[0].resources == (
-        "secrets",
-    )
+@pytest.mark.parametrize(
+    ("group", "resource", "verb"),
+    [
+        ("", "configmaps", "get"),
+        ("", "pods", "get"),
+        ("", "pods/log", "get"),
+        ("", "pods", "delete"),
+        ("apps", "deployments", "list"),
+        ("coordination.k8s.io", "leases", "update"),
+        ("", "events", "create"),
+    ],
+)
+def test_grants_outside_the_hard_floor_are_static_rules_clean(
+    group: str, resource: str, verb: str
+) -> None:
+    permissions = [{"apiGroups": [group], "resources": [resource], "verbs": [verb]}]
+    parsed = workload.parse_spec(spec_data(permissions=permissions))
+    assert parsed.permissions[0].resources == (resource,)
 
 
 @pytest.mark.parametrize("carrier", ["valueFrom", "envFrom"])

@@ -1,4 +1,4 @@
-"""The cluster policy's rules: trusted registries, regions, required profiles, DNS egress.
+"""The cluster policy's rules: registries, regions, profiles, DNS, and per-profile guardrails.
 
 Each problem names the field, the control and what the policy allows, so the author knows
 what to change without reading the policy. An empty allowlist allows nothing; the message
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 
 from fwop import errors
-from fwop.admission import images
-from fwop.api import group
+from fwop.admission import images, networks, permissions
+from fwop.api import group, guardrails
 from fwop.api import policy as policy_api
 from fwop.api import spec as spec_api
 
@@ -111,6 +111,17 @@ def dns(
         yield errors.Problem("spec.network.allowDNS", message, "NET-2")
 
 
+def enforcement(spec: spec_api.FinancialWorkloadSpec, rules: guardrails.Resolved) -> Problems:
+    """DRF-2: audit mode only where the policy leaves the choice to the workload."""
+    required = rules.enforcement is guardrails.EnforcementRule.REQUIRED
+    if required and spec.enforcement is not spec_api.Enforcement.ENFORCE:
+        message = (
+            f"enforcement {spec.enforcement} is not allowed for profile {spec.profile}: the "
+            "cluster policy requires drift to be healed (DRF-2); allowed: enforce"
+        )
+        yield errors.Problem("spec.enforcement", message, "DRF-2")
+
+
 def check(
     spec: spec_api.FinancialWorkloadSpec,
     policy: policy_api.FinancialWorkloadPolicySpec,
@@ -123,3 +134,8 @@ def check(
     if labels is not None:
         yield from profile(spec, policy, namespace, labels)
     yield from dns(spec, policy)
+    yield from networks.dns_ports(spec, policy)
+    rules = policy.profile_rules(spec.profile)
+    yield from enforcement(spec, rules)
+    yield from permissions.check(spec, rules)
+    yield from networks.guardrails_check(spec, namespace, rules)

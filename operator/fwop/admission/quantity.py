@@ -28,7 +28,7 @@ _SUFFIXES: dict[str, fractions.Fraction] = {
     "Ei": fractions.Fraction(2**60),
 }
 _QUANTITY = re.compile(
-    r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:([eE])[+]?([0-9]+)|([KMGTPE]i|[numkMGTPE])?)"
+    r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:([eE])[+]?([0-9]{1,3})|([KMGTPE]i|[numkMGTPE])?)"
 )
 
 

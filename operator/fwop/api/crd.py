@@ -14,7 +14,7 @@ from typing import Any
 import pydantic
 import yaml
 
-from fwop.api import group, schema, spec, status, types
+from fwop.api import group, rules, schema, spec, status, types
 
 
 def condition_column(name: str, condition: str, description: str) -> dict[str, Any]:
@@ -88,6 +88,7 @@ def _root_schema() -> dict[str, Any]:
             status.FinancialWorkloadStatus,
             {"type": "object", "properties": {"name": name}},
         ),
+        **rules.schema_extra(rules.NOT_DEFAULT_NAME),
     }
 
 

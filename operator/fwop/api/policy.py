@@ -2,8 +2,10 @@
 
 One cluster-scoped object named ``default``, owned by the platform team, says which
 registries are trusted (IMG-2), where workloads may run (RES-1), which profile labelled
-namespaces require (PRF-1), whether workloads may ask for DNS egress (NET-2), and which
-Pod Security Standards version is pinned on their namespaces (NS-1).
+namespaces require (PRF-1), whether workloads may ask for DNS egress (NET-2), which Pod
+Security Standards version is pinned on their namespaces (NS-1), per profile which
+permissions, networks and enforcement modes workloads may ask for (``fwop.api.guardrails``:
+RBAC-3, NET-3, DRF-2), and whether a breach only shows or also stops the roll-out.
 
 Every allowlist is deny-by-default: an empty list allows nothing. Without a policy object
 the operator uses ``DEFAULTS``, the empty policy, which trusts no registry and no region
@@ -21,7 +23,7 @@ import pydantic
 from pydantic.alias_generators import to_camel
 
 from fwop import errors
-from fwop.api import group, network, rules, spec, status, types, workload
+from fwop.api import group, guardrails, network, rules, spec, status, types, workload
 
 _LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
 # A registry host needs a dot (or is localhost), so a Docker Hub path such as "library/"
@@ -64,6 +66,28 @@ class ResidencyMode(enum.StrEnum):
 
     REQUIRED = "required"
     OPTIONAL = "optional"
+
+
+class Action(enum.StrEnum):
+    """What the reconcile does with a workload that breaks the policy."""
+
+    REPORT = "report"
+    """Roll it out; show Compliant=False and a Warning Event."""
+    BLOCK = "block"
+    """Do not roll out the new generation: the children stay as the last compliant
+    generation made them (Reconciled=False, reason PolicyBlocked)."""
+
+
+CONTROL_ID_PATTERN = "^[A-Z]{2,5}-[0-9]{1,2}$"
+
+
+class ControlAction(types.Model):
+    """The action for breaches of one control, overriding violationAction."""
+
+    control: Annotated[str, pydantic.Field(max_length=8, pattern=CONTROL_ID_PATTERN)]
+    """Control ID from the catalog (IMG-2, RES-1, NET-3...)."""
+    action: Action
+    """report or block."""
 
 
 class ProfileRequirement(types.Model):
@@ -117,6 +141,54 @@ class FinancialWorkloadPolicySpec(types.Model):
     ] = DEFAULT_POD_SECURITY_VERSION
     """Pod Security Standards version (v1.N) pinned in the enforce, audit and warn labels of
     workload namespaces (NS-1)."""
+
+    profiles: Annotated[
+        tuple[guardrails.ProfileGuardrails, ...],
+        pydantic.Field(max_length=2, json_schema_extra=types.LIST_MAP_BY_NAME),
+    ] = ()
+    """Guardrails per profile: grantable permissions (RBAC-3), network guardrails (NET-3),
+    required enforcement (DRF-2). A profile not listed, and any field left out, takes the
+    documented defaults (see docs/policy.md)."""
+    violation_action: Action = Action.BLOCK
+    """What the reconcile does with a workload that breaks this policy (for example one
+    admitted before the policy tightened, or written while the webhook was bypassed):
+    block keeps the last compliant generation running and does not roll out the new one;
+    report rolls it out and only reports. Running pods are never removed either way."""
+    control_actions: Annotated[
+        tuple[ControlAction, ...],
+        pydantic.Field(
+            max_length=32,
+            json_schema_extra={
+                "x-kubernetes-list-type": "map",
+                "x-kubernetes-list-map-keys": ["control"],
+            },
+        ),
+    ] = ()
+    """Per-control overrides of violationAction."""
+
+    @pydantic.field_validator("profiles")
+    @classmethod
+    def _profiles(
+        cls, value: tuple[guardrails.ProfileGuardrails, ...]
+    ) -> tuple[guardrails.ProfileGuardrails, ...]:
+        _unique(tuple(item.name for item in value), "spec.profiles[].name")
+        return value
+
+    @pydantic.field_validator("control_actions")
+    @classmethod
+    def _control_actions(cls, value: tuple[ControlAction, ...]) -> tuple[ControlAction, ...]:
+        _unique(tuple(item.control for item in value), "spec.controlActions[].control")
+        return value
+
+    def profile_rules(self, profile: spec.Profile) -> guardrails.Resolved:
+        """The guardrails in force for workloads of ``profile``."""
+        given = next((p for p in self.profiles if p.name is profile), None)
+        return guardrails.resolve(profile, given)
+
+    def action(self, control: str | None) -> Action:
+        """What to do with a breach of ``control`` (None: a problem without a control)."""
+        found = next((c.action for c in self.control_actions if c.control == control), None)
+        return found or self.violation_action
 
     @pydantic.field_validator("allowed_registries", "allowed_regions")
     @classmethod

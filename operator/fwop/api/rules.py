@@ -15,6 +15,8 @@ from typing import Any
 
 import pydantic_core
 
+from fwop.api import floor
+
 # Digest-pinned image reference: optional registry host[:port]/, lower-case path, @sha256.
 _HOST = r"[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?([.][a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
 _PATH = r"[a-z0-9]+([._-]+[a-z0-9]+)*"
@@ -112,18 +114,33 @@ NO_ESCALATING_VERBS = Rule(
     cel="self.all(v, !(v in ['escalate', 'bind', 'impersonate']))",
     control="RBAC-2",
 )
-PCI_NO_SECRET_ACCESS = Rule(
-    field="spec.permissions",
+NO_WILDCARD_NAMES = Rule(
+    field="spec.permissions[].resourceNames",
+    text="spec.permissions[].resourceNames must not contain '*'",
+    cel="self.all(n, !n.contains('*'))",
+    control="RBAC-2",
+)
+PERMISSION_FLOOR: dict[str, Rule] = {
+    c.key: Rule(
+        field="spec.permissions[]",
+        text=(
+            f"spec.permissions[] must not grant what {c.why}: {c.summary()}; "
+            "no cluster policy can allow it"
+        ),
+        cel=floor.cel(c),
+        control="RBAC-3",
+    )
+    for c in floor.CLASSES
+}
+"""The hard floor of RBAC-3, one rule per class, as the CRD states it on each rule."""
+NOT_DEFAULT_NAME = Rule(
+    field="metadata.name",
     text=(
-        "spec.permissions must not grant access to secrets under profile pci; "
-        "declare them in spec.secrets instead"
+        "metadata.name must not be default: the workload's ServiceAccount would be the "
+        "namespace's own default ServiceAccount, which the operator never takes over"
     ),
-    cel=(
-        "self.profile != 'pci' || !has(self.permissions) || self.permissions.all(p,"
-        " p.resources.all(r, r != 'secrets' && !r.startsWith('secrets/')))"
-    ),
-    control="SEC-1",
-    field_path=".permissions",
+    cel="self.metadata.name != 'default'",
+    control="OWN-1",
 )
 PCI_MIN_REPLICAS = Rule(
     field="spec.replicas",
@@ -194,7 +211,9 @@ ALL: tuple[Rule, ...] = (
     NO_WILDCARD_RESOURCES,
     NO_WILDCARD_VERBS,
     NO_ESCALATING_VERBS,
-    PCI_NO_SECRET_ACCESS,
+    NO_WILDCARD_NAMES,
+    *PERMISSION_FLOOR.values(),
+    NOT_DEFAULT_NAME,
     PCI_MIN_REPLICAS,
     PEER_SHAPE,
     CIDR_VALID,

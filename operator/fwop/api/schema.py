@@ -36,6 +36,7 @@ _PASSTHROUGH = frozenset(
         "maxProperties",
         "required",
         "x-kubernetes-int-or-string",
+        "x-kubernetes-preserve-unknown-fields",
         "x-kubernetes-validations",
         "x-kubernetes-list-type",
         "x-kubernetes-list-map-keys",

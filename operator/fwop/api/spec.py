@@ -57,9 +57,7 @@ class FinancialWorkloadSpec(types.Model):
     """Desired state of a FinancialWorkload."""
 
     model_config = pydantic.ConfigDict(
-        json_schema_extra=rules.schema_extra(
-            rules.RESOURCES_REQUIRED, rules.PCI_NO_SECRET_ACCESS, rules.PCI_MIN_REPLICAS
-        )
+        json_schema_extra=rules.schema_extra(rules.RESOURCES_REQUIRED, rules.PCI_MIN_REPLICAS)
     )
 
     profile: Profile
@@ -126,19 +124,6 @@ class FinancialWorkloadSpec(types.Model):
         cls, value: tuple[_Named, ...], info: pydantic.ValidationInfo
     ) -> tuple[_Named, ...]:
         types.check_unique_names(value, f"spec.{info.field_name}")
-        return value
-
-    @pydantic.field_validator("permissions")
-    @classmethod
-    def _permissions(
-        cls, value: tuple[access.PolicyRule, ...], info: pydantic.ValidationInfo
-    ) -> tuple[access.PolicyRule, ...]:
-        if info.data.get("profile") is Profile.PCI and any(
-            item == "secrets" or item.startswith("secrets/")
-            for rule in value
-            for item in rule.resources
-        ):
-            raise rules.PCI_NO_SECRET_ACCESS.error()
         return value
 
     @property

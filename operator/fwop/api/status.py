@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import pydantic
 
@@ -75,6 +75,21 @@ class ChildRef(types.Model):
     """UID of the child as last seen."""
 
 
+AppliedSpec = Annotated[
+    dict[str, Any],
+    pydantic.WithJsonSchema(
+        {
+            "type": "object",
+            "description": (
+                "The spec of appliedGeneration, kept so that the children stay as that "
+                "generation made them while a newer one is blocked by the cluster policy."
+            ),
+            "x-kubernetes-preserve-unknown-fields": True,
+        }
+    ),
+]
+
+
 class FinancialWorkloadStatus(types.Model):
     """Observed state of a FinancialWorkload, written only by the operator."""
 
@@ -90,3 +105,8 @@ class FinancialWorkloadStatus(types.Model):
     """Most recent drift findings, newest last."""
     children: Annotated[tuple[ChildRef, ...], pydantic.Field(max_length=32)] = ()
     """Objects the workload owns."""
+    applied_generation: Annotated[types.Int, pydantic.Field(ge=0)] | None = None
+    """metadata.generation whose rendering the children hold: the last generation the
+    cluster policy let the operator roll out."""
+    applied_spec: AppliedSpec | None = None
+    """The spec of appliedGeneration (see appliedGeneration)."""

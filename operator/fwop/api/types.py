@@ -16,7 +16,12 @@ import pydantic
 from pydantic.alias_generators import to_camel
 
 # The Kubernetes quantity grammar, restricted to non-negative values ("100m", "1", "512Mi").
-QUANTITY_PATTERN = r"^(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][+]?[0-9]+))?$"
+# The exponent is bounded (at most 3 digits) and so is the length: 1e1000000000 is a valid
+# quantity to Kubernetes' grammar but would cost seconds of exact arithmetic to compare.
+QUANTITY_PATTERN = (
+    r"^(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][+]?[0-9]{1,3}))?$"
+)
+QUANTITY_MAX_LENGTH = 32
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 # Service-style (IANA) names, as used for port names: at most 15 characters.
 PORT_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -59,7 +64,7 @@ def _int_to_str(value: Any) -> Any:
 
 
 def _check_quantity(value: str) -> str:
-    if not re.fullmatch(QUANTITY_PATTERN, value):
+    if len(value) > QUANTITY_MAX_LENGTH or not re.fullmatch(QUANTITY_PATTERN, value):
         msg = f"{value!r} is not a Kubernetes quantity such as 250m, 1, 512Mi or 2Gi"
         raise ValueError(msg)
     return value
@@ -91,6 +96,7 @@ Quantity = Annotated[
             "anyOf": [{"type": "integer"}, {"type": "string"}],
             "x-kubernetes-int-or-string": True,
             "pattern": QUANTITY_PATTERN,
+            "maxLength": QUANTITY_MAX_LENGTH,
         }
     ),
 ]
@@ -106,7 +112,11 @@ PortRef = Annotated[
     int | str,
     pydantic.PlainValidator(_check_port_ref),
     pydantic.WithJsonSchema(
-        {"anyOf": [{"type": "integer"}, {"type": "string"}], "x-kubernetes-int-or-string": True}
+        {
+            "anyOf": [{"type": "integer"}, {"type": "string"}],
+            "x-kubernetes-int-or-string": True,
+            "maxLength": MAX_PORT_NAME,
+        }
     ),
 ]
 """A port given by number (1-65535) or by the name of a declared container port."""

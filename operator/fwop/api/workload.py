@@ -87,6 +87,9 @@ def _envelope_problems(doc: Mapping[str, Any]) -> list[errors.Problem]:
             f"starting with a letter, at most {types.WORKLOAD_NAME_MAX_LENGTH} characters"
         )
         problems.append(errors.Problem("metadata.name", message))
+    elif name == "default":
+        rule = rules.NOT_DEFAULT_NAME
+        problems.append(errors.Problem(rule.field, rule.message, rule.control))
     return problems
 
 

@@ -24,10 +24,14 @@ from fwop.handlers import runtime, startup
     id=startup.WEBHOOK_ID,
     operations=["CREATE", "UPDATE"],
 )
-async def validate(body: kopf.Body, namespace: str | None, **_: Any) -> None:
+async def validate(
+    body: kopf.Body, namespace: str | None, userinfo: kopf.UserInfo, **_: Any
+) -> None:
     """Refuse a FinancialWorkload that breaks a rule; say exactly what to change."""
     started = time.perf_counter()
-    problems = await runtime.current().admission_problems(dict(body), namespace or "default")
+    problems = await runtime.current().admission_problems(
+        dict(body), namespace or "default", dict(userinfo)
+    )
     metrics.ADMISSION_SECONDS.observe(time.perf_counter() - started)
     metrics.ADMISSION.labels("denied" if problems else "allowed").inc()
     if problems:

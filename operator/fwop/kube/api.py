@@ -94,9 +94,20 @@ class Api:
         except errors.NotFoundError:
             return None
 
-    async def delete(self, kind: kinds.Kind, namespace: str, name: str) -> None:
-        """Delete an object (foreground: its own dependents go first); gone already is fine."""
-        body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Foreground"}
+    async def delete(
+        self, kind: kinds.Kind, namespace: str, name: str, uid: str | None = None
+    ) -> None:
+        """Delete an object (foreground: its own dependents go first); gone already is fine.
+
+        With ``uid``, only that very object: one recreated under the name since is kept.
+        """
+        body: dict[str, Any] = {
+            "kind": "DeleteOptions",
+            "apiVersion": "v1",
+            "propagationPolicy": "Foreground",
+        }
+        if uid:
+            body["preconditions"] = {"uid": uid}
         with contextlib.suppress(errors.NotFoundError):
             await self._call(
                 "DELETE", kind.path(namespace, name), kind, [], body, "application/json"
@@ -105,6 +116,22 @@ class Api:
     async def create(self, kind: kinds.Kind, namespace: str, body: dict[str, Any]) -> None:
         """POST an object (used for Events)."""
         await self._call("POST", kind.path(namespace), kind, [], body, "application/json")
+
+    async def may(self, user: dict[str, Any], attributes: dict[str, str]) -> bool:
+        """Ask the API server whether ``user`` (AdmissionReview userInfo) may do something.
+
+        A SubjectAccessReview: the authorizers of the cluster (RBAC, webhooks) answer, so
+        the verdict is exactly the one a request of that user would get.
+        """
+        kind = kinds.SUBJECT_ACCESS_REVIEW
+        spec: dict[str, Any] = {"resourceAttributes": attributes}
+        for key in ("user", "uid", "groups", "extra"):
+            value = user.get("username" if key == "user" else key)
+            if value:
+                spec[key] = value
+        body = {"apiVersion": kind.api_version, "kind": kind.kind, "spec": spec}
+        answer = await self._call("POST", kind.path(), kind, [], body, "application/json")
+        return bool(answer.get("status", {}).get("allowed"))
 
     async def _call(  # noqa: PLR0917 - a thin REST call
         self,

@@ -47,6 +47,9 @@ POLICY = Kind(
 )
 NAMESPACE = Kind("v1", "Namespace", "namespaces", namespaced=False)
 EVENT = Kind("v1", "Event", "events")
+SUBJECT_ACCESS_REVIEW = Kind(
+    "authorization.k8s.io/v1", "SubjectAccessReview", "subjectaccessreviews", namespaced=False
+)
 
 # Every kind the operator creates for a workload.
 CHILDREN = (
@@ -60,7 +63,10 @@ CHILDREN = (
     Kind("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
 )
 
-_BY_KIND = {(k.api_version, k.kind): k for k in (*CHILDREN, WORKLOAD, POLICY, NAMESPACE, EVENT)}
+_BY_KIND = {
+    (k.api_version, k.kind): k
+    for k in (*CHILDREN, WORKLOAD, POLICY, NAMESPACE, EVENT, SUBJECT_ACCESS_REVIEW)
+}
 
 
 def of(manifest: dict[str, object]) -> Kind:

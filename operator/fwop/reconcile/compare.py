@@ -19,7 +19,7 @@ from typing import Any
 
 # Keys that identify an element of a list of objects, tried in order.
 _MERGE_KEYS = ("name", "mountPath", "containerPort", "devicePath", "type", "topologyKey")
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eE][+-]?[0-9]+|[numkMGTPE]i?|Ki)?$")
+_QUANTITY = re.compile(r"^([+-]?[0-9.]{1,40})([eE][+-]?[0-9]{1,3}|[numkMGTPE]i?|Ki)?$")
 _SUFFIX = {
     "n": decimal.Decimal("1e-9"), "u": decimal.Decimal("1e-6"), "m": decimal.Decimal("1e-3"),
     "": decimal.Decimal(1), "k": decimal.Decimal(10**3), "M": decimal.Decimal(10**6),

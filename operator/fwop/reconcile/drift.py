@@ -33,6 +33,8 @@ class Finding:
     field: str
     expected: str
     actual: str
+    healed: bool = False
+    """Whether the operator restores the value in this pass (enforce mode, or NS-1 labels)."""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -47,23 +49,23 @@ def _encode(value: Any) -> str:
     return text if len(text) <= VALUE_LIMIT else text[: VALUE_LIMIT - 3] + "..."
 
 
-def findings(kind: str, name: str, diffs: Iterable[compare.Difference]) -> list[Finding]:
+def findings(
+    kind: str, name: str, diffs: Iterable[compare.Difference], healed: bool = False
+) -> list[Finding]:
     """Findings for one child from its differences (a missing child is one finding)."""
     out = []
     for diff in diffs:
         if diff.path == "" and diff.actual is None:
-            out.append(Finding(kind, name, "(object)", "present", "deleted"))
+            out.append(Finding(kind, name, "(object)", "present", "deleted", healed))
         else:
             expected = "absent" if diff.extra else _encode(diff.expected)
-            out.append(Finding(kind, name, diff.path, expected, _encode(diff.actual) or "absent"))
+            actual = _encode(diff.actual) or "absent"
+            out.append(Finding(kind, name, diff.path, expected, actual, healed))
     return out
 
 
 def record(
-    previous: Sequence[Mapping[str, Any]] | None,
-    found: Sequence[Finding],
-    healed: bool,
-    now: str,
+    previous: Sequence[Mapping[str, Any]] | None, found: Sequence[Finding], now: str
 ) -> list[dict[str, Any]]:
     """The new status.drift list.
 
@@ -88,7 +90,7 @@ def record(
             "actual": finding.actual,
             "detectedAt": before["detectedAt"] if before else now,
         }
-        if healed:
+        if finding.healed:
             entry["healedAt"] = now
         current.append(entry)
     return [*history, *current][-STATUS_LIMIT:]

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fwop.reconcile import conditions as cond
+from fwop.reconcile import gate
 from fwop.reconcile.conditions import FALSE, TRUE, UNKNOWN, Condition
 
 
@@ -24,6 +25,12 @@ class Outcome:
     """Why the spec cannot be reconciled (InvalidSpecError text), if it cannot."""
     failures: tuple[str, ...] = ()
     """Children that could not be applied, each as "Kind/name: reason"."""
+    conflicts: tuple[str, ...] = ()
+    """Children whose name is taken by an object this workload does not own (OWN-1)."""
+    blocked: str | None = None
+    """Why the cluster policy holds the current generation back (PolicyBlocked)."""
+    applied: gate.Applied | None = None
+    """The generation the children hold after the pass, and its spec."""
     secrets_declared: bool = False
     secrets_missing_kind: bool = False
     """The cluster does not serve SecretProviderClass (no Secrets Store CSI driver)."""
@@ -65,9 +72,9 @@ def decide(outcome: Outcome) -> list[Condition]:
         decided.append(Condition(cond.COMPLIANT, FALSE, "InvalidSpec", outcome.invalid))
         ready = Condition(cond.READY, FALSE, "InvalidSpec", outcome.invalid)
         return [ready, *decided]
-    if outcome.failures:
-        message = "; ".join(outcome.failures)
-        decided.append(Condition(cond.RECONCILED, FALSE, "ApplyFailed", message))
+    held = _held(outcome)
+    if held is not None:
+        decided.append(Condition(cond.RECONCILED, FALSE, held.reason, held.message))
     else:
         decided.append(Condition(cond.RECONCILED, TRUE, "Applied", "every child is applied"))
     decided.append(_compliant(outcome))
@@ -78,8 +85,19 @@ def decide(outcome: Outcome) -> list[Condition]:
     return [_ready(outcome), *decided]
 
 
-def _compliant(outcome: Outcome) -> Condition:
+def _held(outcome: Outcome) -> Condition | None:
+    """Why the children do not hold the current generation, if they do not (Reconciled)."""
     if outcome.failures:
+        return Condition(cond.RECONCILED, FALSE, "ApplyFailed", "; ".join(outcome.failures))
+    if outcome.conflicts:
+        return Condition(cond.RECONCILED, FALSE, "ChildConflict", "; ".join(outcome.conflicts))
+    if outcome.blocked:
+        return Condition(cond.RECONCILED, FALSE, "PolicyBlocked", outcome.blocked)
+    return None
+
+
+def _compliant(outcome: Outcome) -> Condition:
+    if outcome.failures or outcome.conflicts:
         return Condition(
             cond.COMPLIANT,
             UNKNOWN,
@@ -131,8 +149,9 @@ def _secrets(outcome: Outcome) -> Condition:
 
 
 def _ready(outcome: Outcome) -> Condition:
-    if outcome.failures:
-        return Condition(cond.READY, FALSE, "ApplyFailed", "; ".join(outcome.failures))
+    held = _held(outcome)
+    if held is not None:
+        return Condition(cond.READY, FALSE, held.reason, held.message)
     if outcome.secrets_missing_kind:
         return Condition(
             cond.READY,
@@ -158,6 +177,9 @@ def build(outcome: Outcome, previous: Mapping[str, Any] | None, now: str) -> dic
     }
     if outcome.drift:
         status["drift"] = list(outcome.drift)
+    if outcome.applied is not None and outcome.applied.spec:
+        status["appliedGeneration"] = outcome.applied.generation
+        status["appliedSpec"] = dict(outcome.applied.spec)
     if outcome.deployment is not None:
         status["availableReplicas"] = outcome.deployment.get("status", {}).get(
             "availableReplicas", 0
@@ -183,6 +205,8 @@ def unchanged(
         "children",
         "availableReplicas",
         "drift",
+        "appliedGeneration",
+        "appliedSpec",
     ),
 ) -> bool:
     """True when writing `new` would change nothing the operator owns."""
