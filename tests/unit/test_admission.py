@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from fwop import errors
-from fwop.admission import envsecrets, images, quantity, review
+from fwop.admission import images, quantity, review, secretvalues
 from fwop.api import policy as policy_api
 from fwop.api import workload as workload_api
 
@@ -125,18 +125,32 @@ def test_quantity_rejects_what_the_api_rejects() -> None:
         ("SSH_PASSPHRASE", True),
         ("GOOGLE_CREDENTIALS", True),
         ("APIKEY", True),
+        ("PGPASSWORD", True),
+        ("MYSQL_PWD", True),
+        ("REDIS_AUTH", True),
+        ("HSM_PIN", True),
+        ("HMAC_KEY", True),
+        ("apiKey", True),
+        ("--db-password", True),
+        ("DB_PASSWORD_2", True),
+        ("PRIVATE_KEY_PEM", True),
+        ("PASSWORD_HISTORY", True),
         ("DB_PASSWORD_FILE", False),
         ("TOKEN_URL", False),
         ("SECRET_NAME", False),
+        ("AUTH_ISSUER", False),
+        ("KEY_ID", False),
+        ("CACHE_KEY_PREFIX", False),
         ("PASSWORD_MIN_LENGTH", False),
         ("CACHE_KEY", False),
         ("PARTITION_KEY", False),
+        ("FTP_PASSIVE", False),
         ("LOG_LEVEL", False),
         ("", False),
     ],
 )
-def test_secret_names_end_with_a_secret_noun(name: str, secret: bool) -> None:
-    assert envsecrets.secret_named(name) is secret
+def test_secret_like_names(name: str, secret: bool) -> None:
+    assert secretvalues.secret_like(name) is secret
 
 
 def test_problems_never_repeat_a_suspected_secret() -> None:
@@ -150,8 +164,14 @@ def test_problems_never_repeat_a_suspected_secret() -> None:
 
 
 def test_secret_words_inside_a_url_path_are_not_secrets() -> None:
-    env = [{"name": "AUTH_URL", "value": "https://auth.bank.example/token?password=reset"}]
+    env = [{"name": "AUTH_URL", "value": "https://auth.bank.example/password/token?client=web"}]
     assert review.review(doc(env=env), policy()) == ()
+
+
+def test_a_password_in_a_url_query_is_refused_whatever_its_value() -> None:
+    env = [{"name": "AUTH_URL", "value": "https://auth.bank.example/token?password=reset"}]
+    (problem,) = review.review(doc(env=env), policy())
+    assert "embeds a password in a URL query (SEC-1)" in problem.message
 
 
 def test_secret_named_variable_may_point_at_a_mounted_file() -> None:
@@ -245,7 +265,9 @@ def test_an_exception_equal_to_its_cidr_is_refused() -> None:
     assert problem.control == "NET-2"
 
 
-@pytest.mark.parametrize("path", ["/mnt/secrets", "/etc/tls", "/tmpfiles", "/var/run/app"])
+@pytest.mark.parametrize(
+    "path", ["/mnt/secrets", "/etc/tls", "/tmpfiles", "/var/run/app", "/run/app", "/var/secrets"]
+)
 def test_secrets_mount_paths_that_do_not_overlap(path: str) -> None:
     secrets = {
         "provider": "gcp",
@@ -257,7 +279,21 @@ def test_secrets_mount_paths_that_do_not_overlap(path: str) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/var", "/var/run/secrets/kubernetes.io", "/var/run/secrets/kubernetes.io/serviceaccount/x"],
+    [
+        "/var",
+        "/var/run/secrets/kubernetes.io",
+        "/var/run/secrets/kubernetes.io/serviceaccount/x",
+        "//var/run/secrets/kubernetes.io/serviceaccount",
+        "/var//run/./secrets/kubernetes.io/",
+        "/var/run/secrets/eks.amazonaws.com",
+        "/var/run/secrets/object-store",
+        "/var/run",
+        "/run",
+        "/run/secrets",
+        "/run/secrets/kubernetes.io/serviceaccount",
+        "//tmp",
+        "/tmp//cache",
+    ],
 )
 def test_secrets_mount_paths_over_the_token(path: str) -> None:
     secrets = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import posixpath
+import re
 from collections.abc import Iterator, Sequence
 
 from fwop import errors
@@ -22,10 +23,21 @@ from fwop.render import pod as pod_render
 
 Problems = Iterator[errors.Problem]
 SERVICE_ACCOUNT_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
-# Paths where the rendered pod already mounts something, and what it mounts there.
+# Paths where the pod already has something mounted, and what: the writable /tmp, and the
+# trees of the ServiceAccount token and of projected tokens (cloud workload identities
+# mount theirs under /var/run/secrets too). /var/run is a link to /run on most images, so
+# /run/secrets is the same tree. The token's own path comes first, for the message.
 RESERVED_MOUNTS = (
     (pod_render.TMP_PATH, "its writable emptyDir"),
     (SERVICE_ACCOUNT_TOKEN_PATH, "the ServiceAccount token"),
+    ("/var/run/secrets", "the ServiceAccount token and projected tokens"),
+    ("/run/secrets", "the ServiceAccount token and projected tokens (/var/run links to /run)"),
+)
+# The reserved trees, without those inside another one: what the message lists.
+RESERVED_ROOTS = tuple(
+    path
+    for path, _ in RESERVED_MOUNTS
+    if not any(path.startswith(f"{other}/") for other, _ in RESERVED_MOUNTS)
 )
 
 
@@ -150,13 +162,15 @@ def secrets_mount(spec: spec_api.FinancialWorkloadSpec) -> Problems:
     """SEC-1: the read-only secrets volume gets a directory of its own."""
     if spec.secrets is None:
         return
-    path = posixpath.normpath(spec.secrets.mount_path)
+    # Compared as the kernel reads it, up to links: normpath alone keeps a leading // (POSIX
+    # leaves its meaning open; Linux reads it as /), so repeated slashes are collapsed first.
+    path = posixpath.normpath(re.sub(r"/{2,}", "/", spec.secrets.mount_path))
     for reserved, what in RESERVED_MOUNTS:
         if _overlap(path, reserved):
+            roots = ", ".join(RESERVED_ROOTS[:-1]) + f" and {RESERVED_ROOTS[-1]}"
             message = (
                 f"mountPath {spec.secrets.mount_path} overlaps {reserved}, where the pod mounts "
-                f"{what} (SEC-1); allowed: a directory outside "
-                f"{' and '.join(r for r, _ in RESERVED_MOUNTS)}, such as /mnt/secrets"
+                f"{what} (SEC-1); allowed: a directory outside {roots}, such as /mnt/secrets"
             )
             yield errors.Problem("spec.secrets.mountPath", message, "SEC-1")
             return

@@ -1,63 +1,58 @@
 """SEC-1 beyond the schema: no secret travels as a literal in env, args or command.
 
 The models already refuse valueFrom and envFrom; what they cannot see is a secret typed
-in as a plain value. Four rules, chosen to rarely misfire:
+in as a plain value. ``secretvalues`` tells whether one name=value pair holds a
+credential; this module finds the pairs where the container and its shell will see them:
 
-- a variable (or ``--flag=value`` argument) whose name ends with a secret noun
-  (PASSWORD, PASSWD, PASSPHRASE, SECRET, TOKEN, APIKEY, CREDENTIAL(S), or API/ACCESS/
-  PRIVATE/SECRET/SIGNING/ENCRYPTION KEY) must be empty or point at a file of the secrets
-  mount; DB_PASSWORD_FILE or TOKEN_URL do not end with one and are not concerned;
-- no value embeds a password in a URL (scheme://user:password@host);
-- no value holds a PEM private key;
+- each env var as NAME=value, then each word of its value (JAVA_OPTS holding
+  ``-Djavax.net.ssl.keyStorePassword=...``);
+- command then args, joined as the container's argv: ``--flag=value``, ``-Dname=value``,
+  ``NAME=value``, ``Header: value``, a secret-like long flag followed by its value as the
+  next argument (``--db-password`` ``Hunter2!``), ``mysql -pPASSWORD``, and every argument
+  whole (a PEM key, a token, a URL with a password);
+- the script of ``sh -c`` (also bash, ash, dash, zsh, ksh), split as the shell would
+  (shlex; on a quoting error, on whitespace), each word judged as above, ``export`` or not;
 - a value naming a file under the secrets mount names a declared secret object, so a typo
   fails at admission rather than when the application opens the file.
 
-Messages never repeat a suspected secret; they name the variable and the fix. Must not:
-do I/O.
+One problem per field, the first found. Messages name the variable or flag and the fix,
+never the value, since it may be the secret. Must not: do I/O.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import posixpath
 import re
-import urllib.parse
-from collections.abc import Iterator
+import shlex
+from collections.abc import Iterator, Sequence
 
 from fwop import errors
+from fwop.admission import secretvalues
 from fwop.api import spec as spec_api
 
 Problems = Iterator[errors.Problem]
+Found = Iterator[tuple[str, str]]  # (field, message)
 
-SECRET_NOUNS = frozenset(
-    {"PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY", "CREDENTIAL", "CREDENTIALS"}
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
+MYSQL_CLIENTS = ("mysql", "mariadb")
+CURL_USER_FLAGS = frozenset({"-u", "--user", "-U", "--proxy-user"})
+# First words of a flag that is a switch and takes no value (--no-auth, --skip-token-check).
+SWITCH_WORDS = frozenset(
+    {"NO", "ENABLE", "DISABLE", "SKIP", "USE", "WITH", "WITHOUT", "ALLOW", "REQUIRE", "IGNORE"}
 )
-SECRET_KEY_QUALIFIERS = frozenset({"API", "ACCESS", "PRIVATE", "SECRET", "SIGNING", "ENCRYPTION"})
-_FLAG = re.compile(r"^--?([A-Za-z][A-Za-z0-9._-]*)=(.*)$", re.DOTALL)
-_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+MAX_SCRIPT_DEPTH = 3
 
-
-def secret_named(name: str) -> bool:
-    """Tell whether a variable or flag name ends with a secret noun (db_password, apiKey)."""
-    words = [word for word in re.split(r"[^A-Z0-9]+", _CAMEL.sub(r"\1_\2", name).upper()) if word]
-    if not words:
-        return False
-    last, before = words[-1], words[-2] if len(words) > 1 else ""
-    return last in SECRET_NOUNS or (last == "KEY" and before in SECRET_KEY_QUALIFIERS)
-
-
-def _has_url_password(value: str) -> bool:
-    for token in value.split():
-        if "://" not in token:
-            continue
-        try:
-            if urllib.parse.urlsplit(token).password:
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def _has_private_key(value: str) -> bool:
-    return "-----BEGIN" in value and "PRIVATE KEY-----" in value
+_FLAG = re.compile(r"^(--?[A-Za-z][A-Za-z0-9._-]*)=(.*)$", re.DOTALL)
+# --name, or -name in lower case as Java and OpenSSL tools spell them (-storepass, -passin);
+# never -pVALUE, whose "name" would be the secret itself.
+_LONG_FLAG = re.compile(r"^(?:--[A-Za-z][A-Za-z0-9._-]+|-[a-z]{2,})$")
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)=(.*)$", re.DOTALL)
+_HEADER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):\s+(\S.*)$", re.DOTALL)  # X-API-Key: value
+_MYSQL_PASSWORD = re.compile(r"^-p(.+)$", re.DOTALL)
+_SETTING = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[_.][A-Za-z0-9]+)+$")
+_SHELL_C = re.compile(r"-[A-Za-z]*c[A-Za-z]*")
+_SEPARATOR = re.compile(r"[;&|()<>]+")
 
 
 class _Mount:
@@ -69,59 +64,249 @@ class _Mount:
         self.files = (
             tuple(f"{self.path}/{item.name}" for item in secrets.objects) if secrets else ()
         )
+        self.example = self.files[0] if self.files else "/mnt/secrets/<object name>"
 
-    def holds(self, value: str) -> bool:
-        return self.path is not None and value.startswith(f"{self.path}/")
+    def typo(self, value: str) -> str | None:
+        """A path under the mount, anywhere in the value, that is not one of its files."""
+        if self.path is None or f"{self.path}/" not in value:
+            return None
+        pattern = re.escape(f"{self.path}/") + r"[^\s\"'`;|&()<>]*"
+        for path in re.findall(rf"(?<![\w/.-]){pattern}", value):
+            if path not in self.files:
+                files = ", ".join(self.files)
+                return f"{path} is not a file of the secrets mount (SEC-1); allowed: {files}"
+        return None
 
-    def hint(self, what: str, name: str) -> str:
-        example = self.files[0] if self.files else "/mnt/secrets/<object name>"
-        pointer = f"{name}_FILE" if what == "variable" else f"{name}-file"
-        return (
-            "declare the secret in spec.secrets and pass its file path instead, "
-            f"e.g. {pointer}={example}"
-        )
+
+@dataclasses.dataclass(frozen=True)
+class _Scope:
+    """Where words come from (argv, a shell script, an env value) and how to name them."""
+
+    flag: str
+    variable: str
+    value: str
+    shell: bool = False
+    named_hints: bool = True
+    whole_words: bool = True  # judge words without a name=value form (env: the value was)
+    var: str = ""
+
+    def label(self, kind: str, name: str, index: int) -> str:
+        templates = {"flag": self.flag, "header": self.flag, "variable": self.variable}
+        template = templates.get(kind, self.value)
+        return template.format(name=name, index=index, var=self.var)
+
+    def hint(self, kind: str, name: str, example: str) -> str:
+        kind = kind if self.named_hints else "value"
+        if self.shell:
+            read = f'"$(cat {example})"'
+            pointer = {"flag": f"{name} {read}", "variable": f"{name}={read}"}.get(kind, read)
+            how = "read its file in the script"
+        else:
+            pointers = {"flag": f"{name}-file={example}", "variable": f"{name}_FILE={example}"}
+            pointer = pointers.get(kind, example)
+            how = "pass its file path instead"
+        return f"declare the secret in spec.secrets and {how}, e.g. {pointer}"
 
 
-def _literal(what: str, name: str, value: str, mount: _Mount) -> str | None:
-    """Return why a name=value pair carries a secret in clear, or None."""
-    hint = mount.hint(what, name)
-    if secret_named(name) and value and not mount.holds(value):
-        return (
-            f"{what} {name} looks like a secret and holds a literal value (SEC-1); "
-            f"allowed: empty or a file of the secrets mount; {hint}"
-        )
-    if _has_url_password(value):
-        return (
-            f"{what} {name} embeds a password in a URL (SEC-1); allowed: URLs without "
-            f"credentials; {hint}"
-        )
-    if _has_private_key(value):
-        return f"{what} {name} holds a PEM private key (SEC-1); {hint}"
-    if mount.holds(value) and value not in mount.files:
-        files = ", ".join(mount.files)
-        return f"{value} is not a file of the secrets mount (SEC-1); allowed: {files}"
-    return None
+ARGV = _Scope("argument {name}", "argument {name}", "argument #{index}")
+SCRIPT = _Scope(
+    "shell argument {name}",
+    "shell variable {name}",
+    "the shell script in argument #{index}",
+    shell=True,
+)
+ENV = _Scope("variable {name}", "variable {name}", "variable {name}")
+ENV_WORDS = _Scope(
+    "option {name} in variable {var}",
+    "{name} in variable {var}",
+    "variable {var}",
+    named_hints=False,
+    whole_words=False,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Word:
+    """One argument, script word or env word, and the spec field it comes from."""
+
+    field: str
+    index: int
+    text: str
+
+
+def _separator(text: str) -> bool:
+    return _SEPARATOR.fullmatch(text) is not None
+
+
+def _split(text: str, script: bool) -> list[str]:
+    """Words as a shell would split them; on a quoting error, on whitespace.
+
+    A script is also split on its operators (; & | ( ) < >).
+    """
+    if not script and not any(char in text for char in "\"'\\"):
+        return text.split()  # what shlex would return, many times faster
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=script)
+    lexer.whitespace_split = True
+    lexer.commenters = ""  # a secret in a comment is still in the spec
+    try:
+        return list(lexer)
+    except ValueError:
+        return text.split()
+
+
+def _script_at(texts: Sequence[str], start: int) -> int | None:
+    """Index of the script when texts[start] runs a shell with -c, else None."""
+    if posixpath.basename(texts[start]) not in SHELLS:
+        return None
+    index, dash_c = start + 1, False
+    while index < len(texts) and texts[index][:1] in ("-", "+"):
+        if texts[index] in ("-o", "+o", "-O", "+O"):
+            index += 2
+            continue
+        dash_c = dash_c or _SHELL_C.fullmatch(texts[index]) is not None
+        index += 1
+    return index if dash_c and index < len(texts) else None
+
+
+def _takes_value(flag: str, following: str | None) -> bool:
+    """A secret-like long flag followed by a value argument (--db-password Hunter2!)."""
+    if following is None or following[:1] in ("-", "") or _separator(following):
+        return False
+    if not _LONG_FLAG.match(flag) or not secretvalues.secret_like(flag):
+        return False
+    return secretvalues.words(flag)[0] not in SWITCH_WORDS
+
+
+def _runs(words: Sequence[_Word], programs: tuple[str, ...]) -> bool:
+    """Whether one of the words runs a program whose name starts with one of programs."""
+    return any(posixpath.basename(word.text).startswith(programs) for word in words)
+
+
+def _setting_name(word: str) -> bool:
+    """A bare configuration key naming a secret: aws_secret_access_key, db.password."""
+    if not _SETTING.match(word):
+        return False
+    return secretvalues.names_the_secret(word)
+
+
+class _Rules:
+    """The SEC-1 rules over one workload's env, command and args."""
+
+    def __init__(self, spec: spec_api.FinancialWorkloadSpec) -> None:
+        self.mount = _Mount(spec)
+
+    def _pair(self, scope: _Scope, kind: str, word: _Word, name: str, value: str) -> str | None:
+        finding = secretvalues.judge(name, value, scope.shell)
+        if finding is None:
+            return self.mount.typo(value)
+        label = scope.label(kind, name, word.index)
+        hint = scope.hint(kind, name, self.mount.example)
+        return f"{label} {finding.reason} (SEC-1); allowed: {finding.allowed}; {hint}"
+
+    def _word(self, scope: _Scope, words: Sequence[_Word], at: int) -> Found:
+        """One word: its name=value form if it has one, else the word whole.
+
+        A secret-like long flag followed by a value word is judged with that value.
+        """
+        word = words[at]
+        kind, name, value = "value", "", word.text
+        for pattern, form in ((_FLAG, "flag"), (_ASSIGNMENT, "variable"), (_HEADER, "header")):
+            match = pattern.match(word.text)
+            if match:
+                kind, name, value = form, match.group(1), match.group(2)
+                break
+        message = None
+        if kind != "value" or scope.whole_words:
+            message = self._pair(scope, kind, word, name, value)
+        if message:
+            yield word.field, message
+        following = words[at + 1] if at + 1 < len(words) else None
+        if following and _takes_value(word.text, following.text):
+            message = self._pair(scope, "flag", following, word.text, following.text)
+            if message:
+                yield following.field, message
+        yield from self._client(scope, words, at)
+
+    def _client(self, scope: _Scope, words: Sequence[_Word], at: int) -> Found:
+        """Passwords given the way some clients take them.
+
+        mysql -pPASSWORD, curl -u user:password, and a setting named like a secret followed
+        by its value (aws configure set aws_secret_access_key VALUE).
+        """
+        word, before = words[at], words[at - 1].text if at else ""
+        value, what = None, ""
+        mysql = _MYSQL_PASSWORD.match(word.text)
+        if mysql and _runs(words[:at], MYSQL_CLIENTS):
+            value, what = mysql.group(1), "passes a MySQL password inline with -p"
+        elif before in CURL_USER_FLAGS and ":" in word.text and _runs(words[:at], ("curl",)):
+            value, what = word.text.partition(":")[2], "passes user:password to curl"
+        elif _setting_name(before) and not _separator(word.text):
+            value, what = word.text, f"sets {before}, which looks like a secret, to a literal"
+        if value is None or secretvalues.benign(value, strict=True, shell=scope.shell):
+            return
+        label = scope.label("value", "", word.index)
+        hint = scope.hint("value", "", self.mount.example)
+        allowed = secretvalues.ALLOWED_CREDENTIALS
+        yield word.field, f"{label} {what} (SEC-1); allowed: {allowed}; {hint}"
+
+    def _script(self, word: _Word, depth: int) -> Found:
+        split = [dataclasses.replace(word, text=text) for text in _split(word.text, script=True)]
+        yield from self.words(SCRIPT, split, depth + 1)
+        finding = secretvalues.private_key(word.text)  # split across words by the lexer
+        if finding:
+            label = SCRIPT.label("value", "", word.index)
+            hint = SCRIPT.hint("value", "", self.mount.example)
+            yield word.field, f"{label} {finding.reason} (SEC-1); {hint}"
+
+    def words(self, scope: _Scope, words: Sequence[_Word], depth: int = 0) -> Found:
+        """Judge a sequence of words: argv items, script words or env words."""
+        texts = [word.text for word in words]
+        scripts: set[int] = set()
+        if depth < MAX_SCRIPT_DEPTH:
+            scripts = {i for i in (_script_at(texts, s) for s in range(len(texts))) if i}
+        for at, word in enumerate(words):
+            if at in scripts:
+                yield from self._script(word, depth)
+            else:
+                yield from self._word(scope, words, at)
+
+    def env(self, index: int, name: str, value: str) -> Found:
+        word = _Word(f"spec.env[{index}].value", index, value)
+        message = self._pair(ENV, "variable", word, name, value)
+        if message:
+            yield word.field, message
+        scope = dataclasses.replace(ENV_WORDS, var=name)
+        split = [dataclasses.replace(word, text=text) for text in _split(value, script=False)]
+        yield from self.words(scope, split)
+
+
+def _first_per_field(found: Found) -> dict[str, str]:
+    messages: dict[str, str] = {}
+    for field, message in found:
+        messages.setdefault(field, message)
+    return messages
 
 
 def env(spec: spec_api.FinancialWorkloadSpec) -> Problems:
     """SEC-1 for spec.env values."""
-    mount = _Mount(spec)
+    rules = _Rules(spec)
     for index, var in enumerate(spec.env):
-        message = _literal("variable", var.name, var.value, mount)
-        if message:
-            yield errors.Problem(f"spec.env[{index}].value", message, "SEC-1")
+        found = next(rules.env(index, var.name, var.value), None)  # one field, one problem
+        if found:
+            yield errors.Problem(found[0], found[1], "SEC-1")
 
 
 def arguments(spec: spec_api.FinancialWorkloadSpec) -> Problems:
-    """SEC-1 for spec.command and spec.args items of the form --name=value."""
-    mount = _Mount(spec)
-    for field, items in (("command", spec.command), ("args", spec.args)):
-        for index, item in enumerate(items):
-            flag = _FLAG.match(item)
-            name, value = (flag.group(1), flag.group(2)) if flag else ("", item)
-            message = _literal("argument", f"--{name}" if name else f"#{index}", value, mount)
-            if message:
-                yield errors.Problem(f"spec.{field}[{index}]", message, "SEC-1")
+    """SEC-1 for spec.command then spec.args, read together as the container's argv."""
+    argv = [
+        _Word(f"spec.{field}[{index}]", index, text)
+        for field, items in (("command", spec.command), ("args", spec.args))
+        for index, text in enumerate(items)
+    ]
+    messages = _first_per_field(_Rules(spec).words(ARGV, argv))
+    order = {word.field: position for position, word in enumerate(argv)}
+    for field in sorted(messages, key=order.__getitem__):
+        yield errors.Problem(field, messages[field], "SEC-1")
 
 
 def check(spec: spec_api.FinancialWorkloadSpec) -> Problems:
