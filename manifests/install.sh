@@ -2,12 +2,14 @@
 # Install or uninstall the operator (this folder, a kustomize base) in the cluster that
 # KUBECONFIG names. `make install` and `make uninstall` call it; docs/install.md explains it.
 #
-#   install.sh install     CRDs first, then the webhook's certificate (a Secret, generated
-#                          once), then everything else with the CA injected into the
-#                          ValidatingWebhookConfiguration. Idempotent.
+#   install.sh install     CRDs first (the guard policies of guard-policy.yaml take
+#                          FinancialWorkloads as params), then the webhook's certificate (a
+#                          Secret, generated once), then everything else with the CA injected
+#                          into the ValidatingWebhookConfiguration. Idempotent.
 #   install.sh uninstall   FinancialWorkloads first (their children go through garbage
 #                          collection, and the call waits until they are gone), then every
-#                          object install created. Idempotent.
+#                          object install created, the guard policies and their bindings
+#                          included. Idempotent.
 #
 # Environment: KUBECTL (default kubectl), IMAGE (an image reference that replaces the one in
 # kustomization.yaml, by digest `name@sha256:...` or tag `name:tag`), FWOP_BUILD_DIR (where
@@ -124,8 +126,10 @@ uninstall() {
       --cascade=foreground --wait --timeout=300s
   fi
   render ""
-  # Everything install created, by name; the namespace takes the Deployment, the Secret and
-  # the rest of fwop-system with it, and the CRDs their remaining objects.
+  # Everything install created, by name (every object of the rendered install, so the
+  # ValidatingAdmissionPolicies fwop-guard* and their bindings too); the namespace takes
+  # the Deployment, the Secret and the rest of fwop-system with it, and the CRDs their
+  # remaining objects.
   k delete --ignore-not-found --wait --timeout=300s -f "$BUILD/fwop.yaml"
   say "uninstalled (Pod Security labels the operator set on workload namespaces are kept)"
 }

@@ -39,9 +39,18 @@ LOCALCLUSTER = REPO / "cluster" / "localcluster.py"
 TEST_STATE = REPO / ".cluster" / "pytest"
 MANIFESTS = REPO / "manifests"
 OPERATOR_NAMESPACE, OPERATOR_ACCOUNT = "fwop-system", "fwop"
-# The objects of manifests/ that make up the operator's identity.
+# The objects of manifests/ that make up the operator's identity, and what bounds it.
 IDENTITY_KINDS = frozenset(
-    {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}
+    {
+        "Namespace",
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Role",
+        "RoleBinding",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+    }
 )
 # Long enough for a slow session; TokenRequest tokens cannot be revoked early, only expire.
 TOKEN_DURATION = "2h"

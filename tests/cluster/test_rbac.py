@@ -87,6 +87,7 @@ CAN_I = [
     ("patch", "financialworkloadpolicies.finance.compliance.dev --subresource=status", "", "yes"),
     ("patch", "namespaces", "", "yes"),
     ("create", "events", "payments", "yes"),
+    ("create", "subjectaccessreviews.authorization.k8s.io", "", "yes"),  # RBAC-4
     ("patch", "clusterkopfpeerings.kopf.dev/fwop", "", "yes"),
     # Never: Secrets, in any namespace, its own included.
     ("get", "secrets", "", "no"),

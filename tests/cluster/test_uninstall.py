@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import workloads as wl
+import yaml
 from conftest import OPERATOR_NAMESPACE, REPO, InstalledOperator, Kube, Operator
 from kubernetes import client
 from support import eventually
@@ -39,6 +40,11 @@ CLUSTER_OBJECTS = (
     ("clusterrolebinding", "fwop"),
     ("validatingwebhookconfiguration", "fwop"),
     *(("crd", name) for name in CRDS),
+    *(
+        (doc["kind"].lower(), doc["metadata"]["name"])
+        for doc in yaml.safe_load_all((REPO / "manifests" / "guard-policy.yaml").read_text())
+        if doc
+    ),
 )
 
 

@@ -153,13 +153,26 @@ VIOLATIONS: list[tuple[str, dict[str, Any], str, rules.Rule]] = [
     ],
     (
         "deployments writes (hard floor)",
-        {"permissions": [{"apiGroups": ["apps"], "resources": ["deployments/scale"], "verbs": ["patch"]}]},
+        {
+            "permissions": [
+                {"apiGroups": ["apps"], "resources": ["deployments/scale"], "verbs": ["patch"]}
+            ]
+        },
         "spec.permissions[0]",
         rules.PERMISSION_FLOOR["pods"],
     ),
     (
         "wildcard resource name",
-        {"permissions": [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["*"], "verbs": ["get"]}]},
+        {
+            "permissions": [
+                {
+                    "apiGroups": [""],
+                    "resources": ["configmaps"],
+                    "resourceNames": ["*"],
+                    "verbs": ["get"],
+                }
+            ]
+        },
         "spec.permissions[0].resourceNames",
         rules.NO_WILDCARD_NAMES,
     ),
