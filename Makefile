@@ -79,6 +79,10 @@ typecheck: venv ## mypy --strict
 unit: venv ## Unit tests (no cluster)
 	$(BIN)/pytest tests/unit
 
+.PHONY: fuzz
+fuzz: venv ## 100,000 fuzzed specs through admission and rendering
+	FWOP_FUZZ_EXAMPLES=100000 $(BIN)/pytest tests/unit/test_fuzz.py -q -s -p no:cacheprovider
+
 .PHONY: cluster-test
 cluster-test: venv ## Tests against a real API server (local control plane, or KUBECONFIG)
 	$(if $(KUBECONFIG),,cluster/build.sh >/dev/null)
