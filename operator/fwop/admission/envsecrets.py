@@ -309,7 +309,44 @@ def arguments(spec: spec_api.FinancialWorkloadSpec) -> Problems:
         yield errors.Problem(field, messages[field], "SEC-1")
 
 
+_NAME_RULES = frozenset({"env", "command", "args"})
+
+
+def _strings(node: object, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(node, str):
+        yield path, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(key, f"{path} key")
+            yield from _strings(value, f"{path}.{key}")
+    elif isinstance(node, list | tuple):
+        for index, item in enumerate(node):
+            yield from _strings(item, f"{path}[{index}]")
+
+
+def other_fields(spec: spec_api.FinancialWorkloadSpec) -> Problems:
+    """SEC-1 for every other string of the spec that lands in a child.
+
+    A probe path, a Vault address or a label is stored and shown like an environment
+    variable: the value detectors (cloud keys, tokens, passwords in URLs, private keys...)
+    apply to them too. The name rules do not: these fields have no names of their own.
+    """
+    data = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    for top, node in data.items():
+        if top in _NAME_RULES:
+            continue
+        for field, value in _strings(node, f"spec.{top}"):
+            found = secretvalues.detect(value)
+            if found:
+                message = (
+                    f"{field} {found.reason} (SEC-1); allowed: {found.allowed}; secrets come "
+                    "from spec.secrets, mounted as files"
+                )
+                yield errors.Problem(field.removesuffix(" key"), message, "SEC-1")
+
+
 def check(spec: spec_api.FinancialWorkloadSpec) -> Problems:
-    """Yield every secret found in clear in env, command or args."""
+    """Yield every secret found in clear in env, command, args, or any other field."""
     yield from env(spec)
     yield from arguments(spec)
+    yield from other_fields(spec)

@@ -425,6 +425,11 @@ def judge(name: str, value: str, shell: bool = False) -> Finding | None:
     )
 
 
+def detect(value: str) -> Finding | None:
+    """The value detectors alone: a credential recognisable whatever field holds it."""
+    return next(_detected(value, False), None)
+
+
 def looks_secret(name: str, value: str) -> str | None:
     """Return why ``name=value`` (an env var or a ``--flag=value``) holds a secret, or None."""
     finding = judge(name, value)

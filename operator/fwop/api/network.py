@@ -17,11 +17,15 @@ _CIDR = Annotated[str, pydantic.Field(min_length=1, max_length=64)]
 
 
 def _is_cidr(value: str) -> bool:
+    """A CIDR the NetworkPolicy API accepts: host bits clear, no IPv4-mapped IPv6."""
     try:
-        ipaddress.ip_network(value, strict=False)
+        network = ipaddress.ip_network(value, strict=True)
     except ValueError:
         return False
-    return "/" in value
+    mapped = isinstance(network, ipaddress.IPv6Network) and (
+        network.network_address.ipv4_mapped is not None
+    )
+    return "/" in value and not mapped
 
 
 class Selector(types.Model):

@@ -160,8 +160,16 @@ PEER_SHAPE = Rule(
 )
 CIDR_VALID = Rule(
     field="spec.network peer ipBlock",
-    text="spec.network ipBlock cidr and except entries must be valid CIDRs",
-    cel="isCIDR(self.cidr) && (!has(self.except) || self.except.all(c, isCIDR(c)))",
+    text=(
+        "spec.network ipBlock cidr and except entries must be valid CIDRs with no bits set "
+        "beyond the prefix length, and not IPv4-mapped IPv6 (::ffff:0:0/96)"
+    ),
+    cel=(
+        "[self.cidr].all(c, isCIDR(c) && cidr(c) == cidr(c).masked()"
+        " && !c.lowerAscii().startsWith('::ffff:'))"
+        " && (!has(self.except) || self.except.all(c, isCIDR(c)"
+        " && cidr(c) == cidr(c).masked() && !c.lowerAscii().startsWith('::ffff:')))"
+    ),
     control="NET-2",
 )
 PROBE_HANDLER = Rule(
