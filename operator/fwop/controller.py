@@ -2,35 +2,45 @@
 
 Every event (the workload changed, a child changed or vanished, the namespace was
 relabelled) funnels into one idempotent `reconcile(key)`, which never asks why it runs.
-It reads live children from the watch cache (falling back to a GET), compares each with
-its rendering, applies only the ones that differ, deletes children no longer rendered,
-and writes status only when it changed: a pass over an unchanged workload writes nothing.
-Must not: import kopf (handlers do), or build manifests (render does).
+It gathers the rendering and the live children from the store (falling back to a GET),
+lets the pure planner (``fwop.reconcile.plan``) decide each child's step, has the
+executor carry the steps out, prunes children no longer rendered, and writes status only
+when it changed: a pass over an unchanged workload writes nothing. Must not: import kopf
+(handlers do), build manifests (render does), or decide a child's step itself.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
-import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fwop import accessreview, children, errors, freshness, logs, metrics, policystate, workqueue
+from fwop import (
+    accessreview,
+    errors,
+    execute,
+    freshness,
+    logs,
+    metrics,
+    policystate,
+    store,
+    workqueue,
+)
 from fwop.admission import review as admission_review
 from fwop.api import spec as spec_api
 from fwop.api import workload as workload_api
 from fwop.kube import api as kube_api
 from fwop.kube import kinds
 from fwop.reconcile import conditions as cond
-from fwop.reconcile import drift, gate
+from fwop.reconcile import drift, gate, plan
 from fwop.reconcile import status as status_core
 from fwop.render import meta
 from fwop.render import workload as render
 
 _log = logs.get(__name__)
 Key = workqueue.Key
-ChildKey = children.ChildKey
 
 
 def utc_now() -> str:
@@ -42,15 +52,14 @@ class Controller:
     """Holds the watch caches and the queue, and reconciles keys."""
 
     def __init__(
-        self, api: kube_api.Api, events: children.EventSink, now: Callable[[], str] = utc_now
+        self, api: kube_api.Api, events: execute.EventSink, now: Callable[[], str] = utc_now
     ) -> None:
         self.api = api
         self.events = events
         self.now = now
-        self.workloads: dict[Key, dict[str, Any]] = {}
-        self.child_cache: dict[ChildKey, dict[str, Any]] = {}
+        self.store = store.Store()
         self.failures: dict[Key, int] = {}
-        self.converger = children.Converger(api, events, self.child_cache)
+        self.executor = execute.Executor(api, events, self.store)
         self.queue = workqueue.WorkQueue(self.reconcile)
         self.policy = policystate.PolicyState(api, now)
         self.access = accessreview.AccessReviewer(api)
@@ -74,47 +83,36 @@ class Controller:
     # ---- the watch side: handlers feed the caches -------------------------------------------
 
     def workload_seen(self, body: Mapping[str, Any], deleted: bool) -> None:
-        """A FinancialWorkload event: refresh the cache and queue a reconcile."""
-        key = (body["metadata"]["namespace"], body["metadata"]["name"])
+        """A FinancialWorkload event: refresh the store and queue a reconcile."""
+        key = self.store.workload_seen(body, deleted)
         if deleted:  # children go through garbage collection (ownerReferences)
-            self.workloads.pop(key, None)
+            self.store.drop_workload_children(str(body["metadata"].get("uid", "")))
             self.failures.pop(key, None)
             self.policy.forget(key)
             return
-        self.workloads[key] = _plain(body)
         self.queue.add(key)
 
     def child_seen(self, body: Mapping[str, Any], deleted: bool) -> None:
-        """A child event: refresh the cache and queue its workload."""
-        metadata = body["metadata"]
-        ckey = (str(body["kind"]), metadata["namespace"], metadata["name"])
-        if deleted:
-            self.child_cache.pop(ckey, None)
-        elif children.newer(metadata, self.child_cache.get(ckey)):
-            self.child_cache[ckey] = _plain(body)
-        owner = metadata.get("labels", {}).get(meta.LABEL_WORKLOAD)
-        if owner and (metadata["namespace"], owner) in self.workloads:
-            self.queue.add((metadata["namespace"], owner))
+        """An event on an object of a child kind: route it to its workload by owner uid."""
+        key = self.store.child_seen(body, deleted)
+        if key is not None:
+            self.queue.add(key)
 
     def namespace_seen(self, body: Mapping[str, Any], deleted: bool = False) -> None:
-        """A namespace changed: cache it and re-check the workloads in it.
+        """A namespace changed: store it and re-check the workloads in it.
 
         Admission reads its labels (PRF-1); its workloads own its Pod Security labels.
         """
-        name = body["metadata"]["name"]
+        name = self.store.namespace_seen(body, deleted)
         self._admission_namespaces.invalidate(name)
-        if deleted:
-            self.child_cache.pop(("Namespace", "", name), None)
-            return
-        if children.newer(body["metadata"], self.child_cache.get(("Namespace", "", name))):
-            self.child_cache[("Namespace", "", name)] = _plain(body)
-        for key in [k for k in self.workloads if k[0] == name]:
-            self.queue.add(key)
+        if not deleted:
+            for key in self.store.workloads_in(name):
+                self.queue.add(key)
 
     def policy_seen(self, body: Mapping[str, Any], deleted: bool) -> None:
         """The cluster policy changed: every workload is judged again."""
-        if self.policy.seen(None if deleted else _plain(body)):
-            for key in self.workloads:
+        if self.policy.seen(None if deleted else store.plain(body)):
+            for key in self.store.workloads:
                 self.queue.add(key)
 
     async def admission_problems(
@@ -145,16 +143,15 @@ class Controller:
         return await self._admission_namespaces.get(name, read)
 
     async def _namespace_labels(self, name: str) -> dict[str, str] | None:
-        cached = self.child_cache.get(("Namespace", "", name))
-        live = cached or await self.api.get(kinds.NAMESPACE, None, name)
+        live = self.store.namespaces.get(name) or await self.api.get(kinds.NAMESPACE, None, name)
         return dict(live["metadata"].get("labels", {})) if live else None
 
     # ---- the reconcile ------------------------------------------------------------------------
 
     async def reconcile(self, key: Key) -> float | None:
         """One pass for one workload; returns a retry delay in seconds, or None."""
-        body = self.workloads.get(key)
-        namespace = self.child_cache.get(("Namespace", "", key[0]), {})
+        body = self.store.workloads.get(key)
+        namespace = self.store.namespaces.get(key[0], {})
         if body is None or _deleting(body) or _deleting(namespace):
             return None  # deleted or being deleted: garbage collection takes the children
         metadata = body["metadata"]
@@ -174,7 +171,7 @@ class Controller:
         except errors.NotFoundError:
             log.info("workload vanished during the pass")  # its DELETED event follows
             return None
-        except children.NamespaceTerminatingError:
+        except execute.NamespaceTerminatingError:
             log.info("namespace is being deleted; not recreating children")
             return None
         finally:
@@ -214,18 +211,21 @@ class Controller:
             gate.applied_from(previous, generation if steady else None),
         )
         self._announce(body, problems, decision, log)
-        state = children.PassState(
+        ctx = plan.Context(
+            owner=str(metadata["uid"]),
             steady=steady or decision.blocked is not None,
             enforce=parsed.spec.enforcement is spec_api.Enforcement.ENFORCE,
+            replicas_elsewhere=parsed.spec.replicas_managed_elsewhere,
+        )
+        results = execute.Results(
             open_drift={
-                (e.get("kind"), e.get("name"), e.get("field"))
+                (str(e.get("kind")), str(e.get("name")), str(e.get("field")))
                 for e in previous.get("drift", [])
                 if not e.get("healedAt")
-            },
-            uid=str(metadata["uid"]),
+            }
         )
         if decision.spec is not None:
-            owner = meta.OwnerRef(name=parsed.name, uid=str(metadata["uid"]))
+            owner = meta.OwnerRef(name=parsed.name, uid=ctx.owner)
             desired = render.render_all(
                 parsed.namespace,
                 parsed.name,
@@ -234,29 +234,77 @@ class Controller:
                 pod_security_version=self.policy.spec.pod_security_version,
             )
             for manifest in desired:
-                await self.converger.child(body, manifest, state, log)
-            if not state.conflicts:
-                await self.converger.prune(body, desired, log)
-        entries = drift.record(previous.get("drift"), state.findings, now=self.now())
+                await self._child(body, manifest, ctx, results, log)
+            if not results.conflicts:
+                for gone in plan.prune(desired, self.store.owned(ctx.owner), ctx.owner):
+                    await self.executor.delete(body, gone, log)
+        self._summarise(body, results)
+        entries = drift.record(previous.get("drift"), results.findings, now=self.now())
         drifted = drift.condition(
             entries,
-            [f for f in state.findings if f.healed],
+            [f for f in results.findings if f.healed],
             cond.find(previous.get("conditions"), cond.DRIFTED),
         )
         return status_core.Outcome(
             generation=generation,
-            failures=tuple(state.failures),
-            conflicts=tuple(state.conflicts),
+            failures=tuple(results.failures),
+            conflicts=tuple(results.conflicts),
             blocked=decision.blocked,
             applied=decision.applied,
             secrets_declared=parsed.spec.secrets is not None,
-            secrets_missing_kind=state.missing_kind,
-            deployment=next((c for c in state.live if c["kind"] == "Deployment"), None),
-            children=tuple(state.live),
+            secrets_missing_kind=results.missing_kind,
+            deployment=next((c for c in results.live if c["kind"] == "Deployment"), None),
+            children=tuple(results.live),
             drift=tuple(entries),
             drifted=drifted,
             violations=tuple(str(p) for p in problems),
         )
+
+    async def _child(
+        self,
+        body: dict[str, Any],
+        desired: dict[str, Any],
+        ctx: plan.Context,
+        results: execute.Results,
+        log: Any,
+    ) -> None:
+        """Gather one child, let the planner decide, let the executor write."""
+        try:
+            child = await self._gather(desired, ctx)
+        except errors.KindMissingError:
+            if desired["kind"] != "SecretProviderClass":
+                raise
+            results.missing_kind = True  # no Secrets Store CSI driver: reported in status
+            return
+        decided = plan.step(child, ctx)
+        if decided.action is plan.Action.CHECK:
+            expected = await self.executor.expected(child, ctx)
+            child = dataclasses.replace(child, expected=expected)
+            decided = plan.step(child, ctx)
+        await self.executor.run(body, child, decided, ctx, results, log)
+
+    async def _gather(self, desired: dict[str, Any], ctx: plan.Context) -> plan.Child:
+        meta = desired["metadata"]
+        kind, name, namespace = desired["kind"], meta["name"], meta.get("namespace", "")
+        if kind == plan.NAMESPACE:
+            live = self.store.namespaces.get(name) or await self.api.get(
+                kinds.NAMESPACE, None, name
+            )
+            return plan.Child(desired, live, ours=True)
+        ckey = (kind, namespace, name)
+        live = self.store.children.get(ckey)
+        if live is None:
+            live = await self.api.get(kinds.of(desired), namespace, name)
+            if live is not None and store.workload_owner(live) == ctx.owner:
+                live = self.store.written(live, ctx.owner)
+        ours = live is not None and self.store.ours(ckey, live, ctx.owner)
+        return plan.Child(desired, live, ours, self.store.references.get(ckey))
+
+    def _summarise(self, body: dict[str, Any], results: execute.Results) -> None:
+        """One Normal Event per pass that created or changed children (not one per child)."""
+        for verb, done in (("Created", results.created), ("Updated", results.updated)):
+            if done:
+                self.events(body, "Normal", verb, f"{verb} {len(done)} children: {', '.join(done)}")
 
     async def _judge(self, parsed: workload_api.Workload) -> tuple[errors.Problem, ...]:
         """The cluster policy's verdict on a workload already admitted (the reconcile gate)."""
@@ -324,9 +372,3 @@ def _steady(body: Mapping[str, Any]) -> bool:
         and reconciled is not None
         and reconciled.get("status") == cond.TRUE
     )
-
-
-def _plain(body: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep, plain-dict copy (kopf bodies are live views)."""
-    copied: dict[str, Any] = json.loads(json.dumps(body, default=dict))
-    return copied

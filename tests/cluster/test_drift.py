@@ -359,9 +359,9 @@ def test_a_heal_writes_once(kube: Kube, enforced: str) -> None:
         if w.get("userAgent", "").startswith("fwop/") and w["objectRef"].get("namespace") == ns
     ]
     child_writes = [w for w in by_operator if w[1] == "deployments"]
-    assert child_writes == [("patch", "deployments", None)], by_operator
+    assert child_writes == [("update", "deployments", None)], by_operator  # one PUT
     assert set(by_operator) <= {
-        ("patch", "deployments", None),
+        ("update", "deployments", None),
         ("patch", "financialworkloads", "status"),
         ("create", "events", None),
     }, by_operator

@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from fwop import errors
-from fwop.admission import images, quantity, review, secretvalues
+from fwop.admission import images, review, secretvalues
 from fwop.api import policy as policy_api
+from fwop.api import quantity
 from fwop.api import workload as workload_api
 
 from .conftest import DIGEST, workload_doc

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
+from fwop.api import quantity
 from fwop.reconcile import compare
 
 DESIRED = {
@@ -119,11 +121,23 @@ def test_zero_integer_matches_an_omitted_field() -> None:
     ],
 )
 def test_quantity(text: str, value: str) -> None:
-    assert compare.quantity(text) == Decimal(value)
+    assert quantity.parse(text) == Fraction(Decimal(value))
 
 
-def test_not_a_quantity() -> None:
-    assert compare.quantity("eu-west-1") is None
+@pytest.mark.parametrize("text", ["eu-west-1", "1ki", "1e1000000000", "9" * 100, ""])
+def test_not_a_quantity(text: str) -> None:
+    assert quantity.parse(text) is None
+
+
+def test_quantities_compare_by_value_only_at_resource_paths() -> None:
+    limits = {"spec": {"resources": {"limits": {"cpu": "1000m"}}}}
+    assert compare.differences(limits, {"spec": {"resources": {"limits": {"cpu": "1"}}}}) == []
+    env = {"spec": {"env": [{"name": "LIMIT", "value": "1000"}]}}
+    live = {"spec": {"env": [{"name": "LIMIT", "value": "1k"}]}}
+    [diff] = compare.differences(env, live)
+    assert diff.path == "spec.env[name=LIMIT].value"
+    odd = {"spec": {"env": [{"name": "LIMIT", "value": "1ki"}]}}
+    assert len(compare.differences(env, odd)) == 1  # no KeyError: simply not equal
 
 
 def test_extra_list_element_under_closed_path_points_at_its_index() -> None:

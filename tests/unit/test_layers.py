@@ -18,7 +18,7 @@ IO_MODULES = (
     "fwop.kube",
     "fwop.handlers",
     "fwop.controller",
-    "fwop.children",
+    "fwop.execute",
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fwop import children, workqueue
+from fwop import store, workqueue
 
 
 async def test_duplicates_collapse_and_a_key_never_runs_twice_at_once() -> None:
@@ -62,8 +62,8 @@ async def test_retry_after_delay_and_crash_does_not_kill_the_queue() -> None:
 
 def test_newer_keeps_the_latest_version_whatever_arrives_last() -> None:
     cached = {"metadata": {"resourceVersion": "101"}}
-    assert not children.newer({"resourceVersion": "100"}, cached)  # a late write response
-    assert children.newer({"resourceVersion": "102"}, cached)
-    assert children.newer({"resourceVersion": "101"}, cached)
-    assert children.newer({"resourceVersion": "100"}, None)
-    assert children.newer({"resourceVersion": "opaque"}, cached)  # not an integer: take it
+    assert not store.newer({"resourceVersion": "100"}, cached)  # a late write response
+    assert store.newer({"resourceVersion": "102"}, cached)
+    assert store.newer({"resourceVersion": "101"}, cached)
+    assert store.newer({"resourceVersion": "100"}, None)
+    assert store.newer({"resourceVersion": "opaque"}, cached)  # not an integer: take it

@@ -16,8 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from fwop import errors
-from fwop.admission import quantity
-from fwop.api import network, pod, types
+from fwop.api import network, pod, quantity, types
 from fwop.api import spec as spec_api
 from fwop.render import pod as pod_render
 

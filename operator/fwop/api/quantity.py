@@ -1,7 +1,10 @@
-"""Exact values of Kubernetes resource quantities, to compare requests with limits.
+"""Exact values of Kubernetes resource quantities: the one quantity parser of the operator.
 
-Must not: accept what the API's quantity pattern refuses (the models validated it first)
-or lose precision: values are Fractions, never floats.
+Admission compares requests with limits; drift compares a rendered quantity with the
+canonical form the API server stores (``1000m`` is ``1``), and only at resource paths: an
+environment variable ``1k`` is not ``1000``. Must not: accept what the API's quantity
+pattern refuses (exponents have at most three digits, so no input costs more than a few
+microseconds), raise anything but ValueError, or lose precision (Fractions, never floats).
 """
 
 from __future__ import annotations
@@ -27,14 +30,23 @@ _SUFFIXES: dict[str, fractions.Fraction] = {
     "Pi": fractions.Fraction(2**50),
     "Ei": fractions.Fraction(2**60),
 }
+MAX_LENGTH = 64
 _QUANTITY = re.compile(
     r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:([eE])[+]?([0-9]{1,3})|([KMGTPE]i|[numkMGTPE])?)"
 )
 
 
+def parse(text: str) -> fractions.Fraction | None:
+    """The exact value of a quantity, or None when the text is not one."""
+    try:
+        return value(text)
+    except ValueError:
+        return None
+
+
 def value(quantity: str) -> fractions.Fraction:
     """Return the exact value of a quantity such as 250m, 1.5, 512Mi or 1e3."""
-    match = _QUANTITY.fullmatch(quantity)
+    match = _QUANTITY.fullmatch(quantity) if len(quantity) <= MAX_LENGTH else None
     if match is None:
         msg = f"{quantity!r} is not a Kubernetes quantity"
         raise ValueError(msg)

@@ -15,7 +15,6 @@ import kopf
 from fwop.api import group
 from fwop.handlers import runtime
 from fwop.kube import kinds
-from fwop.render import meta
 
 
 @kopf.on.event(group.GROUP, group.VERSION, group.PLURAL)
@@ -24,17 +23,18 @@ async def workload_event(type: str | None, body: kopf.Body, **_: Any) -> None:
     runtime.current().workload_seen(body, deleted=type == "DELETED")
 
 
-def _child_event(type: str | None, body: kopf.Body, **_: Any) -> None:
+async def _child_event(type: str | None, body: kopf.Body, **_: Any) -> None:
+    """Any object of a child kind: the store routes it by its owner, not by a label.
+
+    Async on purpose: kopf runs plain functions in a thread pool, and the store and the
+    work queue belong to the event loop. No label filter: a tamper that strips the
+    operator's labels must still reach the workload that owns the object.
+    """
     runtime.current().child_seen(body, deleted=type == "DELETED")
 
 
 for _kind in kinds.CHILDREN:
-    kopf.on.event(
-        _kind.group,
-        _kind.version,
-        _kind.plural,
-        labels={meta.LABEL_MANAGED_BY: meta.MANAGED_BY},
-    )(_child_event)
+    kopf.on.event(_kind.group, _kind.version, _kind.plural)(_child_event)
 
 
 @kopf.on.event("", "v1", "namespaces")

@@ -70,6 +70,21 @@ class Api:
             "PATCH", path, kind, query, operations, "application/json-patch+json"
         )
 
+    async def replace(self, body: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+        """PUT a whole object; returns what the server stored.
+
+        The body carries metadata.resourceVersion: a change made in between fails with a
+        conflict instead of being undone. With ``dry_run`` nothing is stored and the answer
+        is the object as it would be, server defaults included.
+        """
+        kind = kinds.of(body)
+        meta = body["metadata"]
+        path = kind.path(meta.get("namespace"), meta["name"])
+        query = [("fieldManager", FIELD_MANAGER)]
+        if dry_run:
+            query.append(("dryRun", "All"))
+        return await self._call("PUT", path, kind, query, body, "application/json")
+
     async def apply_status(
         self, kind: kinds.Kind, namespace: str | None, name: str, status: dict[str, Any]
     ) -> dict[str, Any]:

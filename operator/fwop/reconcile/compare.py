@@ -12,23 +12,18 @@ control. Must not: do I/O, or know which kind of object it compares beyond the p
 from __future__ import annotations
 
 import dataclasses
-import decimal
-import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from fwop.api import quantity
+
 # Keys that identify an element of a list of objects, tried in order.
-_MERGE_KEYS = ("name", "mountPath", "containerPort", "devicePath", "type", "topologyKey")
-_QUANTITY = re.compile(r"^([+-]?[0-9.]{1,40})([eE][+-]?[0-9]{1,3}|[numkMGTPE]i?|Ki)?$")
-_SUFFIX = {
-    "n": decimal.Decimal("1e-9"), "u": decimal.Decimal("1e-6"), "m": decimal.Decimal("1e-3"),
-    "": decimal.Decimal(1), "k": decimal.Decimal(10**3), "M": decimal.Decimal(10**6),
-    "G": decimal.Decimal(10**9), "T": decimal.Decimal(10**12), "P": decimal.Decimal(10**15),
-    "E": decimal.Decimal(10**18), "Ki": decimal.Decimal(2**10), "Mi": decimal.Decimal(2**20),
-    "Gi": decimal.Decimal(2**30), "Ti": decimal.Decimal(2**40), "Pi": decimal.Decimal(2**50),
-    "Ei": decimal.Decimal(2**60),
-}  # fmt: skip
-_MISSING = object()
+MERGE_KEYS = ("name", "mountPath", "containerPort", "devicePath", "type", "topologyKey")
+# Quantities compare by value only where the API server canonicalises them (500m and 0.5
+# are the same CPU); anywhere else (an environment variable "1k") the text is the value.
+_QUANTITY_PATHS = (".resources.requests.", ".resources.limits.", ".emptyDir.sizeLimit")
+MISSING: Any = object()
+"""A field that is not there (distinct from null)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +86,7 @@ def _walk(want: Any, have: Any, at: _At, closed: frozenset[str], out: list[Diffe
             out.append(Difference(at.path, want, _value(have), at.pointer))
             return
         for key, value in want.items():
-            _walk(value, have.get(key, _MISSING), at.key(key), closed, out)
+            _walk(value, have.get(key, MISSING), at.key(key), closed, out)
         if is_closed:
             out.extend(
                 Difference(at.key(key).path, None, extra, at.key(key).pointer)
@@ -100,7 +95,7 @@ def _walk(want: Any, have: Any, at: _At, closed: frozenset[str], out: list[Diffe
             )
     elif isinstance(want, list):
         _walk_list(want, have, at, closed, is_closed, out)
-    elif not _same_scalar(want, have):
+    elif not _same_scalar(want, have, at.shape):
         out.append(Difference(at.path, want, _value(have), at.pointer))
 
 
@@ -115,7 +110,7 @@ def _walk_list(  # noqa: PLR0917 - recursion state
     if not isinstance(have, list):
         out.append(Difference(at.path, want, _value(have), at.pointer))
         return
-    key = _merge_key(want)
+    key = merge_key(want)
     if key is None:  # scalars or anonymous objects: the list is atomic, compare it whole
         if len(want) != len(have) or any(
             _differs(w, h, at.shape, closed) for w, h in zip(want, have, strict=True)
@@ -126,7 +121,7 @@ def _walk_list(  # noqa: PLR0917 - recursion state
     for item in want:
         ident = item[key]
         i = index.get(ident)
-        found = have[i] if i is not None else _MISSING
+        found = have[i] if i is not None else MISSING
         _walk(item, found, at.item(f"{key}={ident}", i), closed, out)
     if is_closed:
         wanted = {item[key] for item in want}
@@ -144,44 +139,40 @@ def _differs(want: Any, have: Any, shape: str, closed: frozenset[str]) -> bool:
 
 
 def _value(have: Any) -> Any:
-    return None if have is _MISSING else have
+    return None if have is MISSING else have
 
 
-def _merge_key(items: Sequence[Any]) -> str | None:
-    if not items or not all(isinstance(item, Mapping) for item in items):
+def keyed(items: Sequence[Any], key: str) -> bool:
+    """Whether every item is a mapping with a distinct value under ``key``."""
+    if not all(isinstance(item, Mapping) for item in items):
+        return False
+    values = [item.get(key) for item in items]
+    return all(v is not None for v in values) and len(set(map(str, values))) == len(values)
+
+
+def merge_key(*lists: Sequence[Any]) -> str | None:
+    """The first merge key that identifies the items of every list given (None: atomic)."""
+    if not any(lists):
         return None
-    for key in _MERGE_KEYS:
-        values = [item.get(key) for item in items]
-        if all(v is not None for v in values) and len(set(map(str, values))) == len(values):
-            return key
-    return None
+    return next((key for key in MERGE_KEYS if all(keyed(items, key) for items in lists)), None)
 
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _same_scalar(want: Any, have: Any) -> bool:
+def _same_scalar(want: Any, have: Any, shape: str = "") -> bool:
     if want == have and type(want) is type(have):
         return True
-    if have is _MISSING and type(want) is int and want == 0:
+    if have is MISSING and type(want) is int and want == 0:
         return True  # the API server drops zero-valued optional integers (omitempty)
-    if isinstance(want, str) and isinstance(have, str):
-        a, b = quantity(want), quantity(have)
+    if isinstance(want, str) and isinstance(have, str) and is_quantity_path(shape):
+        a, b = quantity.parse(want), quantity.parse(have)
         return a is not None and a == b
     return False
 
 
-def quantity(text: str) -> decimal.Decimal | None:
-    """The value of a Kubernetes quantity ("500m", "1Gi", "2"), or None if it is not one."""
-    match = _QUANTITY.match(text)
-    if not match:
-        return None
-    number, suffix = match.group(1), match.group(2) or ""
-    try:
-        value = decimal.Decimal(number)
-    except decimal.InvalidOperation:
-        return None
-    if suffix[:1] in ("e", "E"):
-        return value * decimal.Decimal(10) ** int(suffix[1:])
-    return value * _SUFFIX[suffix]
+def is_quantity_path(shape: str) -> bool:
+    """Whether a dotted path holds a resource quantity (the API server canonicalises it)."""
+    dotted = f".{shape}."
+    return any(marker in dotted for marker in _QUANTITY_PATHS)

@@ -1,0 +1,203 @@
+"""Carry out the planner's steps through the kube layer; decide nothing.
+
+Each step is at most one write: server-side apply to create a child (or to set the
+namespace's Pod Security labels), one PUT to replace it (update or heal), one delete with
+a uid precondition to prune it. Every answer goes back into the store, with the child's
+new reference. Events, JSON log lines and metrics record what was done (AUD-1). Must not:
+choose what to write (``fwop.reconcile.plan`` does) or decide status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from fwop import errors, metrics, store
+from fwop.kube import api as kube_api
+from fwop.kube import kinds
+from fwop.reconcile import compare, drift, fields, plan
+
+# The API server's words when a namespace is being deleted: nothing may be created in it.
+_TERMINATING = "because it is being terminated"
+
+
+class NamespaceTerminatingError(errors.RejectedError):
+    """The workload's namespace is being deleted; its children must not come back."""
+
+
+class EventSink(Protocol):
+    """Posts Kubernetes Events on a FinancialWorkload without blocking the caller."""
+
+    def __call__(self, obj: Mapping[str, Any], type_: str, reason: str, message: str) -> None:
+        """Record one event."""
+
+    async def drain(self) -> None:
+        """Wait for the events in flight."""
+
+
+@dataclasses.dataclass
+class Results:
+    """What one pass did, for status."""
+
+    failures: list[str] = dataclasses.field(default_factory=list)
+    conflicts: list[str] = dataclasses.field(default_factory=list)
+    findings: list[drift.Finding] = dataclasses.field(default_factory=list)
+    live: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    missing_kind: bool = False
+    open_drift: set[tuple[str, str, str]] = dataclasses.field(default_factory=set)
+    """Findings already reported (audit mode reports each once)."""
+    created: list[str] = dataclasses.field(default_factory=list)
+    updated: list[str] = dataclasses.field(default_factory=list)
+
+
+class Executor:
+    """Writes children and keeps the store up to date with the answers."""
+
+    def __init__(self, api: kube_api.Api, events: EventSink, live: store.Store) -> None:
+        self.api = api
+        self.events = events
+        self.store = live
+        self._namespace_locks: dict[str, asyncio.Lock] = {}
+
+    async def expected(self, child: plan.Child, ctx: plan.Context) -> dict[str, Any]:
+        """The normalized object a heal would write (server-side dry-run of the replacement)."""
+        assert child.live is not None
+        exc = plan.exceptions(child.desired, ctx)
+        body = fields.replacement(child.desired, child.live, exc)
+        answer = await self.api.replace(body, dry_run=True)
+        return fields.normalize(answer, exc)
+
+    async def run(  # noqa: PLR0917 - one step's context
+        self, body: Mapping[str, Any], child: plan.Child, decided: plan.Step, ctx: plan.Context,
+        results: Results, log: Any,
+    ) -> None:  # fmt: skip
+        """Carry out one step, recording failures instead of raising them (but transients)."""
+        try:
+            live = await self._run(body, child, decided, ctx, results, log)
+        except errors.KindMissingError:
+            if decided.kind != "SecretProviderClass":
+                raise
+            results.missing_kind = True
+            return
+        except (errors.RejectedError, errors.NotFoundError) as exc:
+            if _TERMINATING in exc.message:
+                raise NamespaceTerminatingError(exc.what, exc.status, exc.message) from None
+            failure = f"{decided.kind}/{decided.name}: {exc.message}"
+            results.failures.append(failure)
+            self.events(body, "Warning", "ApplyFailed", failure)
+            log.error("apply rejected", kind=decided.kind, error=exc.message)
+            return
+        if live is not None and decided.kind != plan.NAMESPACE:
+            results.live.append(live)
+
+    async def _run(  # noqa: PLR0917 - one step's context
+        self, body: Mapping[str, Any], child: plan.Child, decided: plan.Step, ctx: plan.Context,
+        results: Results, log: Any,
+    ) -> dict[str, Any] | None:  # fmt: skip
+        action = decided.action
+        if action is plan.Action.KEEP:
+            if decided.adopt and child.live is not None:
+                self._remember(child.desired, child.live, decided.adopt)
+            return dict(child.live) if child.live is not None else None
+        if action is plan.Action.CONFLICT:
+            results.conflicts.append(decided.message)
+            self.events(body, "Warning", "ChildConflict", decided.message)
+            log.warning("child conflict", kind=decided.kind, child=decided.name)
+            return None
+        if action is plan.Action.REPORT:
+            self._drift(body, decided.findings, results, log)
+            return dict(child.live) if child.live is not None else None
+        if action is plan.Action.APPLY:
+            return await self._namespace(body, decided, results, log)
+        written = await self._write(child, decided, ctx)
+        owner = ctx.owner
+        newest = self.store.written(written, owner)
+        exc = plan.exceptions(child.desired, ctx)
+        self._remember(child.desired, written, fields.digest(fields.normalize(written, exc)))
+        metrics.CHILD_WRITES.labels(decided.kind, str(decided.why)).inc()
+        if decided.why is plan.Why.HEAL:
+            found = (
+                list(decided.findings)
+                if child.live is None
+                else plan.healed_findings(child.desired, child.live, written, ctx)
+            )
+            self._drift(body, found, results, log)
+        else:
+            verb = "created" if decided.why is plan.Why.CREATE else "updated"
+            (results.created if verb == "created" else results.updated).append(
+                f"{decided.kind} {decided.name}"
+            )
+            log.info("child applied", verb=verb, kind=decided.kind, child=decided.name)
+        return newest
+
+    async def _write(
+        self, child: plan.Child, decided: plan.Step, ctx: plan.Context
+    ) -> dict[str, Any]:
+        if decided.action is plan.Action.CREATE or child.live is None:
+            return await self.api.apply(dict(child.desired))
+        exc = plan.exceptions(child.desired, ctx)
+        return await self.api.replace(fields.replacement(child.desired, child.live, exc))
+
+    def _remember(self, desired: Mapping[str, Any], live: Mapping[str, Any], digest: str) -> None:
+        ckey = store.child_key(live)
+        self.store.references[ckey] = store.Reference(
+            object_uid=str(live["metadata"].get("uid", "")),
+            desired=fields.desired_digest(desired),
+            digest=digest,
+        )
+
+    async def _namespace(
+        self, body: Mapping[str, Any], decided: plan.Step, results: Results, log: Any
+    ) -> dict[str, Any] | None:
+        # Every workload of a namespace renders its labels: one heals, the others then find
+        # the healed labels in the store instead of writing them again.
+        name = decided.name
+        lock = self._namespace_locks.setdefault(name, asyncio.Lock())
+        async with lock:
+            current = self.store.namespaces.get(name)
+            if current is not None and not compare.differences(decided.desired, current):
+                return None
+            written = await self.api.apply(dict(decided.desired))
+            self.store.namespace_written(written)
+        metrics.CHILD_WRITES.labels(plan.NAMESPACE, str(decided.why)).inc()
+        if decided.findings:
+            self._drift(body, decided.findings, results, log)
+        return None
+
+    def _drift(self, body: Mapping[str, Any], found: Any, results: Results, log: Any) -> None:
+        """One Warning Event per drifted child and pass (an incident); one log line per field."""
+        found = list(found)
+        results.findings.extend(found)
+        new = [f for f in found if f.healed or f.key not in results.open_drift]
+        if new:
+            healed = new[0].healed
+            self.events(
+                body,
+                "Warning",
+                "DriftHealed" if healed else "DriftDetected",
+                "; ".join(drift.message(f, f.healed) for f in new),
+            )
+        for finding in found:
+            metrics.DRIFT.labels(finding.kind, "healed" if finding.healed else "reported").inc()
+            log.warning(
+                "drift",
+                healed=finding.healed,
+                kind=finding.kind,
+                child=finding.name,
+                field=finding.field,
+                expected=finding.expected,
+                actual=finding.actual,
+            )
+
+    async def delete(self, body: Mapping[str, Any], gone: plan.Delete, log: Any) -> None:
+        """Prune one child that is no longer rendered (only that very object)."""
+        kind = next(k for k in kinds.CHILDREN if k.kind == gone.kind)
+        await self.api.delete(kind, gone.namespace, gone.name, uid=gone.uid)
+        metrics.CHILD_WRITES.labels(gone.kind, "prune").inc()
+        self.store.forget((gone.kind, gone.namespace, gone.name))
+        self.events(
+            body, "Normal", "Deleted", f"Deleted {gone.kind} {gone.name}: no longer declared"
+        )
+        log.info("child deleted", kind=gone.kind, child=gone.name)

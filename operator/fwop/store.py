@@ -1,0 +1,196 @@
+"""The one store of live objects: workloads, their children, namespaces, and references.
+
+Watch handlers and the operator's own writes feed it through one path each, and the newest
+resourceVersion always wins (a late watch event never hides the operator's own write, and
+a late write response never hides a later change). Children are found by their owner's
+uid, read from the controller ownerReference, never from a label a tamper could strip; a
+child stays routed to the workload that owned it even after someone removes its
+ownerReference, so the tamper is seen and healed. For each child the store also keeps a
+*reference*: the digest of the object as the API server returned it after the operator's
+last write (see ``fwop.reconcile.fields``). Must not: do I/O, or decide what to write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from fwop.api import group
+
+Key = tuple[str, str]
+"""A workload: (namespace, name)."""
+ChildKey = tuple[str, str, str]
+"""A child: (kind, namespace, name)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """What a child looked like right after the operator's last write of it."""
+
+    object_uid: str
+    """The child object this is about (a recreated object gets a new uid)."""
+    desired: str
+    """Digest of the rendering written; a new rendering makes the reference stale."""
+    digest: str
+    """Digest of the normalized object the server returned."""
+
+
+def plain(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep, plain-dict copy (kopf bodies are live views)."""
+    copied: dict[str, Any] = json.loads(json.dumps(body, default=dict))
+    return copied
+
+
+def newer(metadata: Mapping[str, Any], cached: Mapping[str, Any] | None) -> bool:
+    """Whether an object version (metadata) is at least as new as the cached copy.
+
+    etcd resourceVersions are increasing integers; anything else is taken as newer.
+    """
+    if cached is None:
+        return True
+    try:
+        return int(metadata["resourceVersion"]) >= int(cached["metadata"]["resourceVersion"])
+    except (KeyError, TypeError, ValueError):
+        return True
+
+
+def workload_owner(obj: Mapping[str, Any]) -> str | None:
+    """The uid of the FinancialWorkload that controls an object, if one does."""
+    for ref in obj.get("metadata", {}).get("ownerReferences") or ():
+        if (
+            isinstance(ref, Mapping)
+            and ref.get("controller")
+            and ref.get("kind") == group.KIND
+            and str(ref.get("apiVersion", "")).startswith(f"{group.GROUP}/")
+        ):
+            return str(ref.get("uid"))
+    return None
+
+
+def child_key(obj: Mapping[str, Any]) -> ChildKey:
+    """The store key of a child object."""
+    meta = obj["metadata"]
+    return (str(obj["kind"]), str(meta.get("namespace", "")), str(meta["name"]))
+
+
+class Store:
+    """Live objects by key, children indexed by owner uid."""
+
+    def __init__(self) -> None:
+        self.workloads: dict[Key, dict[str, Any]] = {}
+        self._keys: dict[str, Key] = {}
+        self.children: dict[ChildKey, dict[str, Any]] = {}
+        self._owner: dict[ChildKey, str] = {}
+        self._objects: dict[ChildKey, str] = {}
+        self._owned: dict[str, set[ChildKey]] = {}
+        self.namespaces: dict[str, dict[str, Any]] = {}
+        self.references: dict[ChildKey, Reference] = {}
+
+    # ---- workloads --------------------------------------------------------------------------
+
+    def workload_seen(self, body: Mapping[str, Any], deleted: bool) -> Key:
+        """A FinancialWorkload event; returns its key."""
+        meta = body["metadata"]
+        key = (str(meta["namespace"]), str(meta["name"]))
+        uid = str(meta.get("uid", ""))
+        if deleted:
+            self.workloads.pop(key, None)
+            self._keys.pop(uid, None)
+            return key
+        if newer(meta, self.workloads.get(key)):
+            self.workloads[key] = plain(body)
+            self._keys[uid] = key
+        return key
+
+    def key_of(self, uid: str) -> Key | None:
+        """The workload with this uid, if the store holds it."""
+        return self._keys.get(uid)
+
+    # ---- children ---------------------------------------------------------------------------
+
+    def child_seen(self, body: Mapping[str, Any], deleted: bool) -> Key | None:
+        """A child event (or any object of a child kind); returns the owning workload's key.
+
+        Objects no FinancialWorkload controls, and that never were its children, are not
+        kept: the watch sees every object of the kind.
+        """
+        ckey = child_key(body)
+        object_uid = str(body["metadata"].get("uid", ""))
+        owner = workload_owner(body)
+        if owner is None and self._objects.get(ckey) == object_uid:
+            owner = self._owner.get(ckey)  # our child, stripped of its ownerReference
+        if owner is None:
+            return None
+        if deleted:
+            if self._objects.get(ckey) == object_uid or ckey not in self._objects:
+                self.forget(ckey)
+        elif newer(body["metadata"], self.children.get(ckey)):
+            self._keep(ckey, plain(body), owner, object_uid)
+        return self._keys.get(owner)
+
+    def written(self, obj: Mapping[str, Any], owner: str) -> dict[str, Any]:
+        """The operator's own write returned this object; returns the newest known copy."""
+        ckey = child_key(obj)
+        if newer(obj.get("metadata", {}), self.children.get(ckey)):
+            self._keep(ckey, plain(obj), owner, str(obj["metadata"].get("uid", "")))
+        return self.children.get(ckey, dict(obj))
+
+    def _keep(self, ckey: ChildKey, obj: dict[str, Any], owner: str, object_uid: str) -> None:
+        previous = self._owner.get(ckey)
+        if previous is not None and previous != owner:
+            self._owned.get(previous, set()).discard(ckey)
+        self.children[ckey] = obj
+        self._owner[ckey] = owner
+        self._objects[ckey] = object_uid
+        self._owned.setdefault(owner, set()).add(ckey)
+
+    def forget(self, ckey: ChildKey) -> None:
+        """A child is gone (deleted, or vanished across a relist)."""
+        self.children.pop(ckey, None)
+        self.references.pop(ckey, None)
+        self._objects.pop(ckey, None)
+        owner = self._owner.pop(ckey, None)
+        if owner is not None:
+            self._owned.get(owner, set()).discard(ckey)
+
+    def ours(self, ckey: ChildKey, obj: Mapping[str, Any], owner: str) -> bool:
+        """Whether this very object is (or was, before a tamper) a child of ``owner``."""
+        if workload_owner(obj) == owner:
+            return True
+        known = self._objects.get(ckey)
+        return known is not None and known == obj["metadata"].get("uid")
+
+    def owned(self, owner: str) -> Iterator[tuple[ChildKey, dict[str, Any]]]:
+        """The children the store holds for a workload uid."""
+        for ckey in sorted(self._owned.get(owner, ())):
+            child = self.children.get(ckey)
+            if child is not None:
+                yield ckey, child
+
+    def drop_workload_children(self, owner: str) -> None:
+        """A workload is gone: forget its children (garbage collection removes them)."""
+        for ckey in list(self._owned.pop(owner, ())):
+            self.forget(ckey)
+
+    # ---- namespaces ---------------------------------------------------------------------------
+
+    def namespace_seen(self, body: Mapping[str, Any], deleted: bool) -> str:
+        """A namespace event; returns its name."""
+        name = str(body["metadata"]["name"])
+        if deleted:
+            self.namespaces.pop(name, None)
+        elif newer(body["metadata"], self.namespaces.get(name)):
+            self.namespaces[name] = plain(body)
+        return name
+
+    def namespace_written(self, obj: Mapping[str, Any]) -> None:
+        """The operator's own write to a namespace returned this object."""
+        name = str(obj["metadata"]["name"])
+        if newer(obj.get("metadata", {}), self.namespaces.get(name)):
+            self.namespaces[name] = plain(obj)
+
+    def workloads_in(self, namespace: str) -> list[Key]:
+        """The workloads of one namespace."""
+        return [key for key in self.workloads if key[0] == namespace]
