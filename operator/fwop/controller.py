@@ -58,7 +58,6 @@ class Controller:
         self.events = events
         self.now = now
         self.store = store.Store()
-        self.failures: dict[Key, int] = {}
         self.executor = execute.Executor(api, events, self.store)
         self.queue = workqueue.WorkQueue(self.reconcile)
         self.policy = policystate.PolicyState(api, now)
@@ -87,7 +86,7 @@ class Controller:
         key = self.store.workload_seen(body, deleted)
         if deleted:  # children go through garbage collection (ownerReferences)
             self.store.drop_workload_children(str(body["metadata"].get("uid", "")))
-            self.failures.pop(key, None)
+            self.queue.forget(key)
             self.policy.forget(key)
             return
         self.queue.add(key)
@@ -167,7 +166,8 @@ class Controller:
             await self._write_status(body, outcome, log)
         except errors.TransientApiError as exc:
             metrics.RECONCILES.labels("retry").inc()
-            return self._backoff(key, log, exc)
+            log.warning("transient API error", error=str(exc))
+            return workqueue.RETRY
         except errors.NotFoundError:
             log.info("workload vanished during the pass")  # its DELETED event follows
             return None
@@ -178,16 +178,10 @@ class Controller:
             metrics.RECONCILE_SECONDS.observe(time.perf_counter() - started)
         if outcome.failures or outcome.conflicts:
             metrics.RECONCILES.labels("retry").inc()
-            return self._backoff(key, log, "; ".join((*outcome.failures, *outcome.conflicts)))
+            log.warning("pass incomplete", problems=[*outcome.failures, *outcome.conflicts])
+            return workqueue.RETRY
         metrics.RECONCILES.labels("invalid" if outcome.invalid else "ok").inc()
-        self.failures.pop(key, None)
         return None
-
-    def _backoff(self, key: Key, log: Any, why: object) -> float:
-        count = self.failures[key] = self.failures.get(key, 0) + 1
-        delay: float = min(0.5 * 2.0 ** (count - 1), 60.0)
-        log.warning("reconcile will be retried", reason=str(why), retry_in=delay)
-        return delay
 
     async def _pass(self, body: dict[str, Any], log: Any) -> status_core.Outcome:
         metadata = body["metadata"]

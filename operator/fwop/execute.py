@@ -19,6 +19,7 @@ from fwop.kube import api as kube_api
 from fwop.kube import kinds
 from fwop.reconcile import compare, drift, fields, plan
 
+HTTP_CONFLICT = 409
 # The API server's words when a namespace is being deleted: nothing may be created in it.
 _TERMINATING = "because it is being terminated"
 
@@ -138,7 +139,18 @@ class Executor:
         if decided.action is plan.Action.CREATE or child.live is None:
             return await self.api.apply(dict(child.desired))
         exc = plan.exceptions(child.desired, ctx)
-        return await self.api.replace(fields.replacement(child.desired, child.live, exc))
+        try:
+            return await self.api.replace(fields.replacement(child.desired, child.live, exc))
+        except errors.TransientApiError as error:
+            if error.status != HTTP_CONFLICT:
+                raise
+        # The object moved on since the store saw it (often only its status): read it once
+        # more and replace that version; a second conflict goes back to the queue.
+        kind, meta = kinds.of(dict(child.desired)), child.desired["metadata"]
+        fresh = await self.api.get(kind, meta.get("namespace"), meta["name"])
+        if fresh is None:
+            raise errors.TransientApiError(decided.kind, HTTP_CONFLICT, "deleted during the write")
+        return await self.api.replace(fields.replacement(child.desired, fresh, exc))
 
     def _remember(self, desired: Mapping[str, Any], live: Mapping[str, Any], digest: str) -> None:
         ckey = store.child_key(live)

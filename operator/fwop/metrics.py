@@ -12,7 +12,7 @@ REGISTRY = prometheus_client.CollectorRegistry(auto_describe=True)
 
 RECONCILES = prometheus_client.Counter(
     "fwop_reconciles_total",
-    "Reconcile passes by result (ok, retry, invalid).",
+    "Reconcile passes by result (ok, retry, invalid, crash: an unexpected exception).",
     ["result"],
     registry=REGISTRY,
 )

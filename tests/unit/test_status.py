@@ -87,3 +87,37 @@ def test_build_and_unchanged() -> None:
     assert first["children"] == [{"kind": "Deployment", "name": "d", "uid": "u1"}]
     again = status.build(outcome, first, T1)
     assert status.unchanged(first, again)
+
+
+def _with(condition: dict) -> dict:
+    dep = deployment(available=0)
+    dep["status"]["conditions"].append(condition)
+    return dep
+
+
+def test_a_rollout_that_cannot_progress_says_why() -> None:
+    refused = _with({
+        "type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+        "message": 'pods "x" is forbidden: violates PodSecurity "restricted:v1.37"',
+    })  # fmt: skip
+    decided = {c.type: c for c in status.decide(status.Outcome(generation=3, deployment=refused))}
+    assert decided["Ready"].status == "False"
+    assert decided["Ready"].reason == "ReplicaFailure"
+    assert "violates PodSecurity" in decided["Ready"].message
+    assert decided["Stalled"].status == "True"
+    late = _with({
+        "type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+        "message": 'ReplicaSet "x" has timed out progressing.',
+    })  # fmt: skip
+    decided = {c.type: c for c in status.decide(status.Outcome(generation=3, deployment=late))}
+    assert decided["Ready"].reason == "RolloutStalled"
+    assert decided["Stalled"].reason == "RolloutStalled"
+
+
+def test_a_rollout_in_progress_is_not_stalled() -> None:
+    decided = {
+        c.type: c
+        for c in status.decide(status.Outcome(generation=3, deployment=deployment(available=0)))
+    }
+    assert decided["Ready"].reason == "Progressing"
+    assert decided["Stalled"].status == "False"

@@ -50,7 +50,8 @@ async def test_retry_after_delay_and_crash_does_not_kill_the_queue() -> None:
     queue.start()
     queue.add(("ns", "b"))
     await asyncio.sleep(0.05)
-    assert calls == 1  # crashed; retry is scheduled 30 s later
+    assert calls == 1  # crashed: counted, and retried after the backoff (0.5 s)
+    assert queue.failures == {("ns", "b"): 1}
     queue.add(("ns", "b"))  # a new event brings it back at once
     for _ in range(100):
         if calls >= 3:
@@ -58,6 +59,12 @@ async def test_retry_after_delay_and_crash_does_not_kill_the_queue() -> None:
         await asyncio.sleep(0.01)
     await queue.stop()
     assert calls == 3
+    assert queue.failures == {}  # forgotten on success
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    assert [workqueue.backoff(n) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
+    assert workqueue.backoff(50) == workqueue.MAX_DELAY
 
 
 def test_newer_keeps_the_latest_version_whatever_arrives_last() -> None:

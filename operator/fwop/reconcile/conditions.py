@@ -18,6 +18,7 @@ RECONCILED = "Reconciled"
 COMPLIANT = "Compliant"
 SECRETS = "SecretsMounted"
 DRIFTED = "Drifted"
+STALLED = "Stalled"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -46,6 +46,29 @@ class Outcome:
     """Problems the cluster policy finds in the workload (the reconcile gate)."""
 
 
+def stalled(deployment: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    """Why a rollout cannot progress (reason, message), or None while it can.
+
+    The Deployment controller says so in two conditions: ReplicaFailure (pods refused, for
+    example by PodSecurity admission or a quota) and Progressing=False with reason
+    ProgressDeadlineExceeded (no progress within progressDeadlineSeconds).
+    """
+    if not deployment:
+        return None
+    conditions = deployment.get("status", {}).get("conditions")
+    failure = cond.find(conditions, "ReplicaFailure")
+    if failure is not None and failure.get("status") == TRUE:
+        return "ReplicaFailure", f"pods cannot be created: {failure.get('message', '')}"
+    progressing = cond.find(conditions, "Progressing")
+    if (
+        progressing is not None
+        and progressing.get("status") == FALSE
+        and progressing.get("reason") == "ProgressDeadlineExceeded"
+    ):
+        return "RolloutStalled", f"the rollout stalled: {progressing.get('message', '')}"
+    return None
+
+
 def deployment_available(deployment: Mapping[str, Any] | None) -> tuple[bool, str]:
     """Whether the Deployment rolled out and is Available, with a message for humans."""
     if not deployment:
@@ -82,6 +105,11 @@ def decide(outcome: Outcome) -> list[Condition]:
         decided.append(outcome.drifted)
     if outcome.secrets_declared:
         decided.append(_secrets(outcome))
+    stuck = stalled(outcome.deployment)
+    if stuck is not None:
+        decided.append(Condition(cond.STALLED, TRUE, stuck[0], stuck[1]))
+    else:
+        decided.append(Condition(cond.STALLED, FALSE, "NotStalled", "the rollout can progress"))
     return [_ready(outcome), *decided]
 
 
@@ -162,6 +190,9 @@ def _ready(outcome: Outcome) -> Condition:
     available, message = deployment_available(outcome.deployment)
     if available:
         return Condition(cond.READY, TRUE, "Available", message)
+    stuck = stalled(outcome.deployment)
+    if stuck is not None:
+        return Condition(cond.READY, FALSE, stuck[0], stuck[1])
     return Condition(cond.READY, FALSE, "Progressing", message)
 
 
