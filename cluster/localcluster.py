@@ -245,7 +245,21 @@ class Cluster:
         )
         logfile.close()
         pids[name] = proc.pid
-        self._save(pids=pids)
+        argvs = dict(self.load().get("argv", {}))  # type: ignore[call-overload]
+        argvs[name] = argv
+        self._save(pids=pids, argv=argvs)
+
+    def restart(self, component: str) -> None:
+        """Stop one component and start it again as it was started (tests: watch gaps)."""
+        pids = self.running_pids()
+        argv = dict(self.load().get("argv", {})).get(component)  # type: ignore[call-overload]
+        if component not in pids or not argv:
+            raise RuntimeError(f"{component} does not run here; start the cluster first")
+        self._stop({component: pids[component]})
+        self._spawn(component, list(argv), pids)
+        if component == "kube-apiserver":
+            wait_for("kube-apiserver /readyz", lambda: self.get("/readyz") == "ok", 120, pids)
+        log(f"{component} restarted (pid {pids[component]})")
 
     def _start_all(self, bins: Binaries, ports: dict[str, int], pids: dict[str, int]) -> None:
         p, k = self.pki, self.state / "kubeconfigs"
@@ -606,7 +620,8 @@ def nodes_yaml() -> str:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["up", "down", "status", "build"])
+    parser.add_argument("command", choices=["up", "down", "status", "build", "restart"])
+    parser.add_argument("--component", choices=COMPONENTS, help="for restart")
     parser.add_argument(
         "--state-dir", type=Path, default=Path(os.environ.get("FWOP_CLUSTER_DIR", DEFAULT_STATE))
     )
@@ -619,6 +634,8 @@ def main(argv: list[str] | None = None) -> int:
             cluster.up(Binaries.build())
         elif args.command == "down":
             cluster.down()
+        elif args.command == "restart":
+            cluster.restart(args.component or "kube-apiserver")
         else:
             up = cluster.is_up()
             print(

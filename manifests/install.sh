@@ -29,7 +29,6 @@ MANAGER=fwop-install
 CRDS=(
   customresourcedefinition.apiextensions.k8s.io/financialworkloads.finance.compliance.dev
   customresourcedefinition.apiextensions.k8s.io/financialworkloadpolicies.finance.compliance.dev
-  customresourcedefinition.apiextensions.k8s.io/clusterkopfpeerings.kopf.dev
 )
 
 say() { printf 'fwop-install: %s\n' "$*" >&2; }
@@ -102,7 +101,6 @@ ensure_tls() (
 
 install() {
   apply -k "$REPO/crds"
-  apply -f "$HERE/peering-crd.yaml"
   k wait --for=condition=Established --timeout=60s "${CRDS[@]}"
   apply -f "$HERE/namespace.yaml"
   ensure_tls

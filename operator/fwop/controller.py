@@ -11,8 +11,11 @@ when it changed: a pass over an unchanged workload writes nothing. Must not: imp
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import datetime
+import random
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -22,6 +25,7 @@ from fwop import (
     errors,
     execute,
     freshness,
+    leader,
     logs,
     metrics,
     policystate,
@@ -52,12 +56,19 @@ class Controller:
     """Holds the watch caches and the queue, and reconciles keys."""
 
     def __init__(
-        self, api: kube_api.Api, events: execute.EventSink, now: Callable[[], str] = utc_now
+        self,
+        api: kube_api.Api,
+        events: execute.EventSink,
+        now: Callable[[], str] = utc_now,
+        resync_seconds: float = 600.0,
     ) -> None:
         self.api = api
         self.events = events
         self.now = now
         self.store = store.Store()
+        self.election: leader.Election | None = None
+        self.resync_seconds = resync_seconds
+        self._resync_task: asyncio.Task[None] | None = None
         self.executor = execute.Executor(api, events, self.store)
         self.queue = workqueue.WorkQueue(self.reconcile)
         self.policy = policystate.PolicyState(api, now)
@@ -66,18 +77,101 @@ class Controller:
             freshness.FreshCache(policystate.FRESH_SECONDS)
         )
 
-    async def start(self) -> None:
-        """Load the cluster policy, then start the reconcile workers and its status writer."""
+    async def start(self, election: leader.Election | None = None) -> None:
+        """Load the cluster policy, then lead (standalone) or campaign for the Lease.
+
+        Only the leader runs the work queue, the resync and the policy status writer; a
+        standby keeps its store fresh from the watches and serves admission.
+        """
         await self.policy.load()
-        self.queue.start()
-        self.policy.start()
+        self.election = election
+        if election is None:
+            await self._lead()
+        else:
+            election.start(self._lead, self._follow)
 
     async def stop(self) -> None:
-        """Stop the workers, post the Events in flight, close connections."""
-        await self.queue.stop()
-        await self.policy.stop()
+        """Stop leading, post the Events in flight, close connections."""
+        if self.election is not None:
+            await self.election.stop()
+        await self._follow()
         await self.events.drain()
         self.api.close()
+
+    def leading(self) -> bool:
+        """Whether this replica may write (it holds the Lease, or runs standalone)."""
+        return self.election is None or self.election.valid()
+
+    async def _lead(self) -> None:
+        """Won the Lease (or standalone): start from a fresh list, then reconcile."""
+        await self.resync()
+        self.queue.start()
+        self.policy.start()
+        self._resync_task = asyncio.create_task(self._resync_loop(), name="fwop-resync")
+
+    async def _follow(self) -> None:
+        """Lost the Lease (or stopping): no reconcile, resync or status write from here."""
+        if self._resync_task is not None:
+            self._resync_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._resync_task
+            self._resync_task = None
+        await self.queue.stop()
+        await self.policy.stop()
+
+    async def _resync_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.resync_seconds * random.uniform(0.9, 1.1))
+            try:
+                await self.resync()
+            except errors.ApiError as exc:
+                _log.warning("resync failed; the next one retries", error=str(exc))
+
+    async def resync(self) -> None:
+        """A fresh list of everything the store holds; then every workload is judged again.
+
+        Catches what a watch can miss: an object deleted while a watch was being re-listed
+        gets no DELETED event. Writes nothing by itself: the reconciles that follow write
+        only what differs.
+        """
+        listed = await self.api.list_all(kinds.WORKLOAD)
+        keys = {self.store.workload_seen(body, deleted=False) for body in listed}
+        vanished: list[str] = []
+        for key, body in list(self.store.workloads.items()):
+            if key not in keys:
+                vanished.append(f"{kinds.WORKLOAD.kind}/{key[0]}/{key[1]}")
+                self.workload_seen(body, deleted=True)
+        for body in await self.api.list_all(kinds.NAMESPACE):
+            self.store.namespace_seen(body, deleted=False)
+        for kind in kinds.CHILDREN:
+            vanished += await self._relist(kind)
+        for key in self.store.workloads:
+            self.queue.add(key)
+        _log.info("resync", workloads=len(self.store.workloads), vanished=vanished[:50])
+
+    async def _relist(self, kind: kinds.Kind) -> list[str]:
+        """Relist one child kind; returns the stored objects that had vanished."""
+        try:
+            listed = await self.api.list_all(kind, f"{meta.LABEL_MANAGED_BY}={meta.MANAGED_BY}")
+        except errors.KindMissingError:
+            return []
+        vanished: list[str] = []
+        seen = {store.child_key(body) for body in listed}
+        for body in listed:
+            self.store.child_seen(body, deleted=False)
+        for ckey in [c for c in self.store.children if c[0] == kind.kind and c not in seen]:
+            # Not in the labelled list: gone, or its labels were stripped. Look once.
+            live = await self.api.get(kind, ckey[1], ckey[2])
+            if live is None:
+                vanished.append("/".join(ckey))
+                owner = self.store.owner_of(ckey)
+                self.store.forget(ckey)
+                key = self.store.key_of(owner) if owner else None
+                if key is not None:
+                    self.queue.add(key)
+            else:
+                self.store.child_seen(live, deleted=False)
+        return vanished
 
     # ---- the watch side: handlers feed the caches -------------------------------------------
 
@@ -151,8 +245,10 @@ class Controller:
         """One pass for one workload; returns a retry delay in seconds, or None."""
         body = self.store.workloads.get(key)
         namespace = self.store.namespaces.get(key[0], {})
-        if body is None or _deleting(body) or _deleting(namespace):
-            return None  # deleted or being deleted: garbage collection takes the children
+        if not self.leading() or body is None or _deleting(body) or _deleting(namespace):
+            # A standby writes nothing (the leader's resync covers the key); a workload
+            # deleted or being deleted leaves its children to garbage collection.
+            return None
         metadata = body["metadata"]
         log = _log.bind(
             namespace=key[0],
@@ -343,7 +439,7 @@ class Controller:
     ) -> None:
         previous = body.get("status")
         new = status_core.build(outcome, previous, self.now())
-        if status_core.unchanged(previous, new):
+        if status_core.unchanged(previous, new) or not self.leading():
             return
         metadata = body["metadata"]
         written = await self.api.apply_status(

@@ -18,10 +18,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     opts = options.parse(argv)
     logs.configure(opts.log_level)
     handlers.register(opts)
+    # Every replica watches and serves admission; leader election (fwop.leader), not kopf
+    # peering, decides which one writes: a standby's store stays fresh for a fast takeover.
     kopf.run(
         clusterwide=not opts.namespaces,
         namespaces=list(opts.namespaces),
-        standalone=opts.peering is None,
-        peering_name=opts.peering,
-        priority=opts.priority,
+        standalone=True,
     )

@@ -1,6 +1,6 @@
 """Operator options: flags with environment defaults, parsed once at start-up.
 
-Must not: do I/O beyond reading the environment.
+Must not: do I/O beyond reading the environment (and, in a pod, its namespace file).
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import random
+import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -20,12 +20,16 @@ class Options:
     log_level: str = "INFO"
     namespaces: tuple[str, ...] = ()
     """Watch only these namespaces; empty: the whole cluster."""
-    peering: str | None = None
-    """kopf peering object for active/standby HA; None: standalone."""
-    priority: int = 0
-    """Peering priority: the highest runs, the others stand by (must differ per replica)."""
-    peering_lifetime: int = 15
-    """Seconds after which a silent peer counts as gone: bounds the takeover time."""
+    lease: str | None = None
+    """Name of the Lease for leader election (HA: one replica writes); None: standalone."""
+    lease_namespace: str = "fwop-system"
+    """Namespace of the Lease (in a pod: its own namespace)."""
+    lease_duration: float = 15.0
+    """Seconds without renewal after which a standby takes over: bounds the takeover time."""
+    identity: str = ""
+    """This replica's name in the Lease (default: host name and process id)."""
+    resync_seconds: float = 600.0
+    """Period of the fresh list that catches what a watch missed (jittered by 10%)."""
     webhook_cert_dir: Path = Path("/etc/fwop/tls")
     """Holds tls.crt and tls.key for the admission webhook (mounted files, never Secrets)."""
     webhook_addr: str = "0.0.0.0"
@@ -40,6 +44,17 @@ class Options:
         return self.webhook_port != 0
 
 
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
+
+def _own_namespace() -> str | None:
+    """The namespace of the pod this runs in, if it runs in one."""
+    try:
+        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or None
+    except OSError:
+        return None
+
+
 def parse(argv: Sequence[str] | None = None, env: Mapping[str, str] = os.environ) -> Options:
     """Options from the command line, falling back to FWOP_* environment variables."""
     d = Options()
@@ -52,21 +67,30 @@ def parse(argv: Sequence[str] | None = None, env: Mapping[str, str] = os.environ
         help="watch only this namespace (repeatable); default: the whole cluster",
     )
     parser.add_argument(
-        "--peering",
-        default=env.get("FWOP_PEERING"),
-        help="kopf peering name for HA (active/standby); default: standalone",
+        "--lease",
+        default=env.get("FWOP_LEASE"),
+        help="Lease name for leader election (HA: only the holder writes); default: standalone",
     )
     parser.add_argument(
-        "--priority",
-        type=int,
-        default=int(env.get("FWOP_PEERING_PRIORITY", random.randint(1, 1_000_000))),
-        help="peering priority; default: random, so replicas never tie",
+        "--lease-namespace",
+        default=env.get("FWOP_LEASE_NAMESPACE", _own_namespace() or d.lease_namespace),
     )
     parser.add_argument(
-        "--peering-lifetime",
-        type=int,
-        default=int(env.get("FWOP_PEERING_LIFETIME", d.peering_lifetime)),
-        help="seconds after which a silent peer counts as gone (bounds takeover time)",
+        "--lease-duration",
+        type=float,
+        default=float(env.get("FWOP_LEASE_DURATION", d.lease_duration)),
+        help="seconds without renewal after which a standby takes over",
+    )
+    parser.add_argument(
+        "--identity",
+        default=env.get("FWOP_IDENTITY", f"{socket.gethostname()}-{os.getpid()}"),
+        help="this replica's name in the Lease",
+    )
+    parser.add_argument(
+        "--resync-seconds",
+        type=float,
+        default=float(env.get("FWOP_RESYNC_SECONDS", d.resync_seconds)),
+        help="period of the fresh list that catches missed watch events",
     )
     parser.add_argument(
         "--webhook-cert-dir",
@@ -91,9 +115,11 @@ def parse(argv: Sequence[str] | None = None, env: Mapping[str, str] = os.environ
     return Options(
         log_level=args.log_level,
         namespaces=tuple(args.namespace),
-        peering=args.peering,
-        priority=args.priority,
-        peering_lifetime=args.peering_lifetime,
+        lease=args.lease,
+        lease_namespace=args.lease_namespace,
+        lease_duration=args.lease_duration,
+        identity=args.identity,
+        resync_seconds=args.resync_seconds,
         webhook_cert_dir=args.webhook_cert_dir,
         webhook_addr=args.webhook_addr,
         webhook_port=args.webhook_port,

@@ -73,7 +73,7 @@ class PolicyState:
     async def fresh(self) -> policy_api.FinancialWorkloadPolicySpec:
         """The policy as the API server has it, at most about a second old.
 
-        Admission uses this rather than the watch: a standby replica (kopf peering) keeps
+        Admission uses this rather than the watch: a standby replica (leader election) keeps
         serving the webhook while its watches are paused, and must not judge by a stale
         or empty cache.
         """

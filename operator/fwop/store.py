@@ -155,6 +155,10 @@ class Store:
         if owner is not None:
             self._owned.get(owner, set()).discard(ckey)
 
+    def owner_of(self, ckey: ChildKey) -> str | None:
+        """The uid of the workload a child belongs to, if the store knows it."""
+        return self._owner.get(ckey)
+
     def ours(self, ckey: ChildKey, obj: Mapping[str, Any], owner: str) -> bool:
         """Whether this very object is (or was, before a tamper) a child of ``owner``."""
         if workload_owner(obj) == owner:

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import yaml
 from conftest import (
-    MANIFESTS,
     OPERATOR_ACCOUNT,
     OPERATOR_NAMESPACE,
     Kube,
@@ -61,10 +60,11 @@ CHILD_RESOURCES = {
 
 
 def test_every_write_is_named_and_update_is_only_for_children_and_finalizers(kube: Kube) -> None:
-    """Children are replaced (update) on drift; besides them, update only owner finalizers."""
+    """Children are replaced (update) on drift; besides them, update only owner finalizers
+    and the operator's own Lease (leader election)."""
     for role, rule in _rules(kube):
         if "update" in rule["verbs"]:
-            allowed = CHILD_RESOURCES | {"financialworkloads/finalizers"}
+            allowed = CHILD_RESOURCES | {"financialworkloads/finalizers", "leases"}
             assert set(rule["resources"]) <= allowed, (role, rule)
         assert "deletecollection" not in rule["verbs"], (role, rule)
 
@@ -95,7 +95,9 @@ CAN_I = [
     ("patch", "namespaces", "", "yes"),
     ("create", "events", "payments", "yes"),
     ("create", "subjectaccessreviews.authorization.k8s.io", "", "yes"),  # RBAC-4
-    ("patch", "clusterkopfpeerings.kopf.dev/fwop", "", "yes"),
+    ("get", "leases.coordination.k8s.io/fwop", OPERATOR_NAMESPACE, "yes"),
+    ("update", "leases.coordination.k8s.io/fwop", OPERATOR_NAMESPACE, "yes"),
+    ("create", "leases.coordination.k8s.io", OPERATOR_NAMESPACE, "yes"),
     # Never: Secrets, in any namespace, its own included.
     ("get", "secrets", "", "no"),
     ("list", "secrets", "", "no"),
@@ -114,25 +116,14 @@ CAN_I = [
     ("delete", "financialworkloads.finance.compliance.dev", "payments", "no"),
     ("create", "namespaces", "", "no"),
     ("delete", "namespaces", "", "no"),
-    ("patch", "clusterkopfpeerings.kopf.dev/other", "", "no"),
+    ("update", "leases.coordination.k8s.io/other", OPERATOR_NAMESPACE, "no"),
+    ("create", "leases.coordination.k8s.io", "payments", "no"),
     ("patch", "validatingwebhookconfigurations.admissionregistration.k8s.io", "", "no"),
     ("delete", "customresourcedefinitions.apiextensions.k8s.io", "", "no"),
     ("get", "configmaps", "payments", "no"),
 ]
 
 
-@pytest.fixture(scope="module")
-def peering_crd(kube: Kube) -> None:
-    """The peering kind must be served for the API server to judge rules about it."""
-    crd = MANIFESTS / "peering-crd.yaml"
-    kube.kubectl(
-        "apply", "--server-side", "--force-conflicts", "--field-manager=fwop-install",
-        "-f", str(crd),
-    )  # fmt: skip
-    kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", str(crd))
-
-
-@pytest.mark.usefixtures("peering_crd")
 @pytest.mark.parametrize(
     ("verb", "resource", "namespace", "answer"),
     CAN_I,

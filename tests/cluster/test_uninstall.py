@@ -31,7 +31,6 @@ pytestmark = [pytest.mark.cluster, pytest.mark.uninstall]
 CRDS = (
     "financialworkloads.finance.compliance.dev",
     "financialworkloadpolicies.finance.compliance.dev",
-    "clusterkopfpeerings.kopf.dev",
 )
 # What install creates outside fwop-system (that namespace takes the rest with it).
 CLUSTER_OBJECTS = (

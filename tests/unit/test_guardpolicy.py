@@ -132,7 +132,7 @@ UNGUARDED = {
     ("finance.compliance.dev", "financialworkloads/status"),
     ("finance.compliance.dev", "financialworkloads/finalizers"),
     ("finance.compliance.dev", "financialworkloadpolicies/status"),
-    ("kopf.dev", "clusterkopfpeerings"),  # its own peering object only (resourceNames)
+    ("coordination.k8s.io", "leases"),  # its own Lease, in its own namespace (a Role)
 }
 
 

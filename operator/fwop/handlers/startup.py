@@ -16,7 +16,7 @@ from typing import Any
 
 import kopf
 
-from fwop import controller, health, logs
+from fwop import controller, health, leader, logs
 from fwop.handlers import runtime
 from fwop.kube import api as kube_api
 from fwop.kube import events
@@ -33,12 +33,18 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     opts = runtime.OPTIONS
     settings.posting.enabled = False  # the operator posts its own Events (kube/events.py)
     settings.watching.server_timeout = 300
-    settings.peering.lifetime = opts.peering_lifetime
     if opts.http_port:
         _runners.append(await health.serve(runtime.HEALTH, opts.http_addr, opts.http_port))
-    api = kube_api.Api(kube_api.connect())
-    ctl = controller.Controller(api, events.Recorder(api))
-    await ctl.start()
+    api = kube_api.Api(kube_api.connect(opts.identity))
+    ctl = controller.Controller(api, events.Recorder(api), resync_seconds=opts.resync_seconds)
+    election = (
+        leader.Election(
+            api, opts.lease_namespace, opts.lease, opts.identity, duration=opts.lease_duration
+        )
+        if opts.lease
+        else None
+    )
+    await ctl.start(election)
     runtime.set_controller(ctl)
     if opts.webhook_enabled:
         _configure_webhook(settings)
@@ -50,8 +56,8 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
         resource="financialworkloads.finance.compliance.dev",
         webhook=opts.webhook_enabled,
         http_port=opts.http_port,
-        peering=opts.peering,
-        priority=opts.priority,
+        lease=opts.lease,
+        identity=opts.identity,
     )
 
 

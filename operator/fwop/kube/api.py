@@ -29,14 +29,18 @@ _TRANSIENT = frozenset({409, 429, 500, 502, 503, 504})
 USER_AGENT = f"fwop/{fwop.__version__}"
 
 
-def connect() -> client.ApiClient:
-    """An API client from KUBECONFIG / ~/.kube/config, or the in-cluster service account."""
+def connect(identity: str = "") -> client.ApiClient:
+    """An API client from KUBECONFIG / ~/.kube/config, or the in-cluster service account.
+
+    The user agent names the replica (``fwop/0.1.0 <identity>``): audit logs tell the
+    operator's requests apart, and one replica's from another's.
+    """
     try:
         config.load_incluster_config()
         api_client = client.ApiClient()
     except config.ConfigException:
         api_client = config.new_client_from_config()
-    api_client.user_agent = USER_AGENT  # audit logs tell the operator's requests apart
+    api_client.user_agent = f"{USER_AGENT} {identity}".strip()
     return api_client
 
 
@@ -108,6 +112,25 @@ class Api:
             return await self._call("GET", kind.path(namespace, name), kind, [], None, None)
         except errors.NotFoundError:
             return None
+
+    async def list_all(
+        self, kind: kinds.Kind, label_selector: str | None = None, page: int = 500
+    ) -> list[dict[str, Any]]:
+        """Every object of a kind, cluster-wide, page by page (the resync's fresh look)."""
+        items: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            query = [("limit", str(page))]
+            if label_selector:
+                query.append(("labelSelector", label_selector))
+            if token:
+                query.append(("continue", token))
+            answer = await self._call("GET", kind.path(), kind, query, None, None)
+            for item in answer.get("items", []):
+                items.append({"apiVersion": kind.api_version, "kind": kind.kind, **item})
+            token = answer.get("metadata", {}).get("continue") or ""
+            if not token:
+                return items
 
     async def delete(
         self, kind: kinds.Kind, namespace: str, name: str, uid: str | None = None
