@@ -4,11 +4,21 @@
 
 Uses KUBECONFIG when set (the operator must then already run there), otherwise brings up
 the local control plane in .cluster/bench, starts `fwop-operator` against it, and tears
-both down afterwards. Each edit is made through the API (as a person with kubectl would),
-then the benchmark watches the object from the resourceVersion after the edit until the
-operator has restored it. Edits run one after another, cycling over ten kinds of
-tampering and over the workloads. Printed: p50, p90, p99 and max latency overall and per
-kind of edit, and (local cluster only, from the audit log) the operator's writes per heal.
+both down afterwards. The workloads are pci and enforced, with every child kind
+(Deployment, ServiceAccount, Role, RoleBinding, both NetworkPolicies, SecretProviderClass,
+Service, PodDisruptionBudget) in one namespace.
+
+Edits run one after another, cycling over the tampers of TAMPERS (the 29 of
+tests/cluster/test_tampers.py and the benchmark's earlier ones) and over the workloads.
+Each edit is a JSON patch (or a delete) made through the API as an admin with its own field
+manager. Before it the object is read and a watch of it is opened from that read; after it
+the benchmark follows the watch past the edit's own event until the object equals what was
+read, on everything but server metadata and status (for the namespace: its Pod Security
+labels, the only part of it the operator owns); a broken watch falls back to polling every
+5 ms. The latency runs from the edit's response to the healed state's event (a heal not
+seen within 30 s is counted apart, as is an edit the API refuses). Printed: p50, p90, p99 and max
+over all edits, p50 and max per tamper, and (local cluster only, from the audit log) the
+operator's successful writes per heal: child writes, workload status writes and Events.
 """
 
 from __future__ import annotations
@@ -19,27 +29,34 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import urllib.parse
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import urllib3
 import yaml
-from kubernetes import client, config, watch
+from kubernetes import client, config
+from kubernetes.watch.watch import iter_resp_lines
 
 import harness
 
 NS = "bench"
 DIGEST_IMAGE = "registry.bank.example/bench/app@sha256:" + "c" * 64
+OTHER_IMAGE = "registry.bank.example/team/other@sha256:" + "0123456789abcdef" * 4
+FIELD_MANAGER = "bench-tamper"
+TIMEOUT = 30.0  # seconds for one heal; a slower one is counted as not healed
 
 
 def spec() -> dict[str, Any]:
+    """A pci workload with every child kind (as `full_spec` in tests/cluster/test_tampers.py)."""
     return {
         "profile": "pci",
         "enforcement": "enforce",
         "image": DIGEST_IMAGE,
         "replicas": 2,
         "ports": [{"name": "http", "containerPort": 8080}],
+        "env": [{"name": "LIMIT", "value": "1000"}],
         "resources": {
             "requests": {"cpu": "100m", "memory": "64Mi"},
             "limits": {"cpu": "500m", "memory": "128Mi"},
@@ -51,7 +68,10 @@ def spec() -> dict[str, Any]:
                     "from": [{"podSelector": {"matchLabels": {"app": "gw"}}}],
                     "ports": [{"port": 8080}],
                 }
-            ]
+            ],
+            "egress": [
+                {"to": [{"podSelector": {"matchLabels": {"db": "pg"}}}], "ports": [{"port": 5432}]}
+            ],
         },
         "secrets": {
             "provider": "gcp",
@@ -61,205 +81,366 @@ def spec() -> dict[str, Any]:
     }
 
 
+# Collection paths of the tampered kinds ({ns} is the namespace).
+PATHS = {
+    "deployment": "/apis/apps/v1/namespaces/{ns}/deployments",
+    "service": "/api/v1/namespaces/{ns}/services",
+    "serviceaccount": "/api/v1/namespaces/{ns}/serviceaccounts",
+    "role": "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles",
+    "rolebinding": "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings",
+    "networkpolicy": "/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies",
+    "secretproviderclass": (
+        "/apis/secrets-store.csi.x-k8s.io/v1/namespaces/{ns}/secretproviderclasses"
+    ),
+    "poddisruptionbudget": "/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets",
+    "namespace": "/api/v1/namespaces",
+}
+
+
 @dataclass(frozen=True)
-class Edit:
-    """One kind of tampering: how to make it, which collection to watch, when it is healed."""
+class Tamper:
+    """One hostile edit: the object (by kind and name suffix), the JSON patch or a delete."""
 
-    name: str
-    tamper: Callable[[str], None]
-    lister: Callable[..., Any]  # list function of the watched kind (namespaced or not)
-    target: Callable[[str], str]  # the watched object's name for a workload
-    healed: Callable[[dict[str, Any] | None], bool]
-    namespaced: bool = True
+    id: str
+    resource: str
+    name: str  # suffix after the workload's name; "" for the child named like it
+    ops: list[dict[str, Any]] = field(default_factory=list)  # empty: delete the object
+    subresource: str = ""  # "scale": patch the Deployment through its scale subresource
+
+    def target(self, workload: str) -> str:
+        return NS if self.resource == "namespace" else workload + self.name
 
 
-def edits(api: client.ApiClient) -> list[Edit]:
-    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
-    net, rbac = client.NetworkingV1Api(api), client.RbacAuthorizationV1Api(api)
-    custom = client.CustomObjectsApi(api)
+def add(path: str, value: Any) -> dict[str, Any]:
+    return {"op": "add", "path": path, "value": value}
 
-    def jpatch(fn: Callable[..., Any], name: str, ops: list[dict[str, Any]]) -> None:
-        fn(name, NS, ops, _content_type="application/json-patch+json")
 
-    def spc_list(namespace: str, **kw: Any) -> Any:
-        return custom.list_namespaced_custom_object(
-            "secrets-store.csi.x-k8s.io", "v1", namespace, "secretproviderclasses", **kw
+def replace(path: str, value: Any) -> dict[str, Any]:
+    return {"op": "replace", "path": path, "value": value}
+
+
+def remove(path: str) -> dict[str, Any]:
+    return {"op": "remove", "path": path}
+
+
+# The table of tests/cluster/test_tampers.py (copied: the benchmark imports nothing from
+# tests/), then the benchmark's earlier edits; its "delete-networkpolicy" is the tests'
+# "networkpolicy-deleted" and is not repeated.
+POD = "/spec/template/spec"
+RESTRICTED = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+SIDE = {"name": "sidecar", "image": OTHER_IMAGE, "securityContext": RESTRICTED,
+        "resources": {"limits": {"cpu": "10m", "memory": "8Mi"}}}  # fmt: skip
+AFFINITY = {
+    "podAffinity": {
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            {
+                "weight": 1,
+                "podAffinityTerm": {
+                    "topologyKey": "zone",
+                    "labelSelector": {"matchLabels": {"a": "b"}},
+                },
+            }
+        ]
+    }
+}
+SECRET_REF = {"secretKeyRef": {"name": "db", "key": "password"}}
+PSS_ENFORCE = "/metadata/labels/pod-security.kubernetes.io~1enforce"
+TAMPERS = [
+    Tamper("sidecar-container", "deployment", "", [add(f"{POD}/containers/-", SIDE)]),
+    Tamper("init-container", "deployment", "", [add(f"{POD}/initContainers", [SIDE])]),
+    Tamper("envfrom-secret", "deployment", "",
+           [add(f"{POD}/containers/0/envFrom", [{"secretRef": {"name": "db"}}])]),
+    Tamper("valuefrom-secret", "deployment", "",
+           [add(f"{POD}/containers/0/env/-", {"name": "PW", "valueFrom": SECRET_REF})]),
+    Tamper("env-quantity-text", "deployment", "",
+           [replace(f"{POD}/containers/0/env/0/value", "1k")]),
+    Tamper("command", "deployment", "", [add(f"{POD}/containers/0/command", ["/bin/sh"])]),
+    Tamper("args", "deployment", "", [add(f"{POD}/containers/0/args", ["-c", "id"])]),
+    Tamper("host-network", "deployment", "", [add(f"{POD}/hostNetwork", True)]),
+    Tamper("host-pid", "deployment", "", [add(f"{POD}/hostPID", True)]),
+    Tamper("host-ipc", "deployment", "", [add(f"{POD}/hostIPC", True)]),
+    Tamper("host-port", "deployment", "", [add(f"{POD}/containers/0/ports/0/hostPort", 8080)]),
+    Tamper("hostpath-volume", "deployment", "",
+           [add(f"{POD}/volumes/-", {"name": "host", "hostPath": {"path": "/"}})]),
+    Tamper("extra-volume", "deployment", "",
+           [add(f"{POD}/volumes/-", {"name": "scratch", "emptyDir": {}})]),
+    Tamper("tolerate-everything", "deployment", "",
+           [add(f"{POD}/tolerations", [{"operator": "Exists"}])]),
+    Tamper("node-selector", "deployment", "",
+           [add(f"{POD}/nodeSelector", {"kubernetes.io/hostname": "node-0"})]),
+    Tamper("affinity", "deployment", "", [add(f"{POD}/affinity", AFFINITY)]),
+    Tamper("extra-pod-label", "deployment", "",
+           [add("/spec/template/metadata/labels/role", "frontend")]),
+    Tamper("routing-labels-and-image", "deployment", "", [
+        remove("/metadata/labels/finance.compliance.dev~1workload"),
+        remove("/metadata/labels/app.kubernetes.io~1managed-by"),
+        replace(f"{POD}/containers/0/image", OTHER_IMAGE),
+    ]),
+    Tamper("service-external-ips", "service", "", [add("/spec/externalIPs", ["203.0.113.7"])]),
+    Tamper("service-type", "service", "", [replace("/spec/type", "NodePort")]),
+    Tamper("service-owner-removed", "service", "", [remove("/metadata/ownerReferences")]),
+    Tamper("role-rule", "role", "",
+           [add("/rules/-", {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]})]),
+    Tamper("rolebinding-subject", "rolebinding", "",
+           [add("/subjects/-", {"kind": "User", "name": "mallory",
+                                "apiGroup": "rbac.authorization.k8s.io"})]),
+    Tamper("networkpolicy-egress-rule", "networkpolicy", "-allow", [add("/spec/egress/-", {})]),
+    Tamper("networkpolicy-deleted", "networkpolicy", "-default-deny"),
+    Tamper("secretproviderclass-parameters", "secretproviderclass", "",
+           [add("/spec/parameters/extra", "value")]),
+    Tamper("serviceaccount-pull-secret", "serviceaccount", "",
+           [add("/imagePullSecrets", [{"name": "stolen"}])]),
+    Tamper("pdb-max-unavailable", "poddisruptionbudget", "",
+           [replace("/spec/maxUnavailable", 3)]),
+    Tamper("namespace-pss-label-removed", "namespace", "", [remove(PSS_ENFORCE)]),
+    # The benchmark's earlier edits.
+    Tamper("image-tag", "deployment", "",
+           [replace(f"{POD}/containers/0/image", "registry.bank.example/bench/app:latest")]),
+    Tamper("scale-to-one", "deployment", "", [replace("/spec/replicas", 1)], "scale"),
+    Tamper("remove-runAsNonRoot", "deployment", "",
+           [remove(f"{POD}/securityContext/runAsNonRoot")]),
+    Tamper("add-capability", "deployment", "",
+           [add(f"{POD}/containers/0/securityContext/capabilities/add", ["NET_ADMIN"])]),
+    Tamper("allow-all-ingress", "networkpolicy", "-default-deny", [add("/spec/ingress", [{}])]),
+    Tamper("delete-role", "role", ""),
+    Tamper("role-verb", "role", "", [add("/rules/0/verbs/-", "delete")]),
+    Tamper("namespace-privileged", "namespace", "", [replace(PSS_ENFORCE, "privileged")]),
+    Tamper("delete-secretproviderclass", "secretproviderclass", ""),
+]  # fmt: skip
+
+# What drift ignores and the comparison drops (as tests/cluster/test_tampers.py does).
+NOISE = ("resourceVersion", "generation", "managedFields", "uid", "creationTimestamp")
+
+
+def comparable(resource: str, obj: dict[str, Any] | None) -> Any:
+    """The object as drift sees it: everything but server metadata and status."""
+    if obj is None:
+        return None
+    obj = dict(obj)
+    for key in ("status", "kind", "apiVersion"):  # list items have no kind nor apiVersion
+        obj.pop(key, None)
+    meta = dict(obj["metadata"])
+    for key in NOISE:
+        meta.pop(key, None)
+    annotations = {
+        k: v
+        for k, v in meta.get("annotations", {}).items()
+        if k != "deployment.kubernetes.io/revision"
+    }
+    meta["annotations"] = annotations
+    obj["metadata"] = meta
+    if resource == "namespace":
+        return {k: v for k, v in meta.get("labels", {}).items() if k.startswith("pod-security")}
+    return obj
+
+
+class Rest:
+    """Plain JSON requests through the kubernetes client's connection pool and credentials."""
+
+    def __init__(self, api: client.ApiClient) -> None:
+        self.api = api
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+        stream: bool = False,
+    ) -> Any:
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        request = self.api.param_serialize(
+            method,
+            path,
+            query_params=query or [],
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
         )
-
-    def container(obj: dict[str, Any] | None) -> dict[str, Any]:
-        return (obj or {})["spec"]["template"]["spec"]["containers"][0]
-
-    return [
-        Edit(
-            "image-tag",
-            lambda w: jpatch(
-                apps.patch_namespaced_deployment,
-                w,
-                [
-                    {
-                        "op": "replace",
-                        "path": "/spec/template/spec/containers/0/image",
-                        "value": "registry.bank.example/bench/app:latest",
-                    }
-                ],
-            ),
-            apps.list_namespaced_deployment,
-            str,
-            lambda o: o is not None and container(o)["image"] == DIGEST_IMAGE,
-        ),
-        Edit(
-            "scale-to-one",
-            lambda w: apps.patch_namespaced_deployment_scale(w, NS, {"spec": {"replicas": 1}}),
-            apps.list_namespaced_deployment,
-            str,
-            lambda o: o is not None and o["spec"]["replicas"] == 2,
-        ),
-        Edit(
-            "remove-runAsNonRoot",
-            lambda w: jpatch(
-                apps.patch_namespaced_deployment,
-                w,
-                [{"op": "remove", "path": "/spec/template/spec/securityContext/runAsNonRoot"}],
-            ),
-            apps.list_namespaced_deployment,
-            str,
-            lambda o: (
-                o is not None
-                and o["spec"]["template"]["spec"]["securityContext"].get("runAsNonRoot") is True
-            ),
-        ),
-        Edit(
-            "add-capability",
-            lambda w: jpatch(
-                apps.patch_namespaced_deployment,
-                w,
-                [
-                    {
-                        "op": "add",
-                        "path": "/spec/template/spec/containers/0/securityContext/capabilities/add",
-                        "value": ["NET_ADMIN"],
-                    }
-                ],
-            ),
-            apps.list_namespaced_deployment,
-            str,
-            lambda o: (
-                o is not None and "add" not in container(o)["securityContext"]["capabilities"]
-            ),
-        ),
-        Edit(
-            "delete-networkpolicy",
-            lambda w: net.delete_namespaced_network_policy(f"{w}-default-deny", NS),
-            net.list_namespaced_network_policy,
-            lambda w: f"{w}-default-deny",
-            lambda o: o is not None,
-        ),
-        Edit(
-            "allow-all-ingress",
-            lambda w: jpatch(
-                net.patch_namespaced_network_policy,
-                f"{w}-default-deny",
-                [{"op": "add", "path": "/spec/ingress", "value": [{}]}],
-            ),
-            net.list_namespaced_network_policy,
-            lambda w: f"{w}-default-deny",
-            lambda o: o is not None and not o["spec"].get("ingress"),
-        ),
-        Edit(
-            "delete-role",
-            lambda w: rbac.delete_namespaced_role(w, NS),
-            rbac.list_namespaced_role,
-            str,
-            lambda o: o is not None,
-        ),
-        Edit(
-            "role-verb",
-            lambda w: jpatch(
-                rbac.patch_namespaced_role,
-                w,
-                [{"op": "add", "path": "/rules/0/verbs/-", "value": "delete"}],
-            ),
-            rbac.list_namespaced_role,
-            str,
-            lambda o: o is not None and o["rules"][0]["verbs"] == ["get"],
-        ),
-        Edit(
-            "namespace-privileged",
-            lambda w: core.patch_namespace(
-                NS, {"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "privileged"}}}
-            ),
-            core.list_namespace,
-            lambda w: NS,
-            lambda o: (
-                o is not None
-                and o["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
-            ),
-            namespaced=False,
-        ),
-        Edit(
-            "delete-secretproviderclass",
-            lambda w: custom.delete_namespaced_custom_object(
-                "secrets-store.csi.x-k8s.io", "v1", NS, "secretproviderclasses", w
-            ),
-            spc_list,
-            str,
-            lambda o: o is not None,
-        ),
-    ]
+        response = self.api.call_api(*request, _request_timeout=(10, TIMEOUT + 10))
+        if stream and response.status < 400:
+            return response.response  # the urllib3 response, unread
+        data = response.read()
+        if response.status >= 400:
+            raise client.ApiException(status=response.status, reason=data.decode()[:500])
+        return json.loads(data)
 
 
-def wait_healed(api: client.ApiClient, edit: Edit, name: str, timeout: float = 30) -> float:
-    """Seconds from now until the watched object satisfies `edit.healed`."""
-    start = time.perf_counter()
-    selector = f"metadata.name={name}"
-    args = (NS,) if edit.namespaced else ()
-    listed = edit.lister(*args, field_selector=selector, _preload_content=False)
-    body = json.loads(listed.data)
-    items = body.get("items", [])
-    if edit.healed(items[0] if items else None):
-        return time.perf_counter() - start
-    stream = watch.Watch().stream(
-        edit.lister,
-        *args,
-        field_selector=selector,
-        resource_version=body["metadata"]["resourceVersion"],
-        timeout_seconds=int(timeout),
-        _preload_content=False,
+def path_of(tamper: Tamper, workload: str = "") -> str:
+    base = PATHS[tamper.resource].format(ns=NS)
+    if not workload:
+        return base
+    suffix = f"/{tamper.subresource}" if tamper.subresource else ""
+    return f"{base}/{urllib.parse.quote(tamper.target(workload))}{suffix}"
+
+
+def tamper_with(rest: Rest, tamper: Tamper, workload: str) -> None:
+    """The edit, as an admin with its own field manager (a delete when there is no patch)."""
+    if not tamper.ops:
+        rest.call("DELETE", path_of(tamper, workload))
+        return
+    rest.call(
+        "PATCH",
+        path_of(tamper, workload),
+        query=[("fieldManager", FIELD_MANAGER)],
+        body=tamper.ops,
+        content_type="application/json-patch+json",
     )
-    for event in stream:
-        obj = event["raw_object"] if event["type"] != "DELETED" else None
-        if edit.healed(obj):
-            return time.perf_counter() - start
-    raise TimeoutError(f"{edit.name} on {name} not healed within {timeout}s")
 
 
-def report(latencies: dict[str, list[float]]) -> None:
+def listed(rest: Rest, tamper: Tamper, workload: str) -> dict[str, Any]:
+    query = [("fieldSelector", f"metadata.name={tamper.target(workload)}")]
+    found: dict[str, Any] = rest.call("GET", path_of(tamper), query=query)
+    return found
+
+
+def watch_from_now(rest: Rest, tamper: Tamper, workload: str) -> tuple[Any, Any]:
+    """The object as drift sees it (waiting for it to exist), and a watch opened from there.
+
+    The watch's connection is open and its headers read before the edit, so no request or
+    TLS handshake lies between the edit's response and the events that follow it.
+    """
+    deadline = time.monotonic() + TIMEOUT
+    while not (found := listed(rest, tamper, workload))["items"]:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{tamper.target(workload)} ({tamper.resource}) is missing")
+        time.sleep(0.05)
+    query = [
+        ("fieldSelector", f"metadata.name={tamper.target(workload)}"),
+        ("watch", "true"),
+        ("resourceVersion", found["metadata"]["resourceVersion"]),
+        ("timeoutSeconds", str(int(TIMEOUT * 2 / 3))),  # then poll until TIMEOUT
+    ]
+    stream = rest.call("GET", path_of(tamper), query=query, stream=True)
+    return comparable(tamper.resource, found["items"][0]), stream
+
+
+def healed_in(stream: Any, resource: str, before: Any) -> bool:
+    """Whether the watch shows the edit (a change, or the deletion), then `before` again."""
+    edited = False
+    for line in iter_resp_lines(stream):
+        event = json.loads(line)
+        if event["type"] == "ERROR":
+            print(f"watch error, polling instead: {event['object']}")
+            return False
+        if event["type"] == "BOOKMARK":
+            continue
+        now = None if event["type"] == "DELETED" else comparable(resource, event["object"])
+        if not edited:
+            edited = now != before  # the edit's own event (earlier ones equal `before`)
+        elif now == before:
+            return True
+    return False  # the server ended the watch (timeoutSeconds)
+
+
+def wait_healed(
+    rest: Rest, tamper: Tamper, workload: str, before: Any, stream: Any, *, start: float
+) -> bool:
+    """Whether the object came back to `before` within TIMEOUT of `start`."""
+    try:
+        if healed_in(stream, tamper.resource, before):
+            return True
+    except (OSError, ValueError, urllib3.exceptions.HTTPError) as exc:
+        print(f"watch of {tamper.target(workload)} broke, polling instead: {exc!r}")
+    finally:
+        stream.close()
+        stream.release_conn()
+    while time.perf_counter() - start < TIMEOUT:  # the fallback: poll every 5 ms
+        items = listed(rest, tamper, workload)["items"]
+        if any(comparable(tamper.resource, o) == before for o in items):
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def ms(seconds: float) -> str:
+    return f"{1000 * seconds:.1f}"
+
+
+def report(latencies: dict[str, list[float]], unhealed: collections.Counter[str]) -> None:
     everything = [v for vs in latencies.values() for v in vs]
-    print(f"edits: {len(everything)}")
-    print(f"{'edit':28} {'n':>4} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-    rows = [*sorted(latencies.items()), ("ALL", everything)]
-    for name, values in rows:
+    print(
+        f"edits: {len(everything) + sum(unhealed.values())} over {len(latencies)} tampers, "
+        f"healed {len(everything)}, refused or not healed {sum(unhealed.values())}"
+    )
+    if not everything:
+        return
+    print(
+        f"edit -> healed, all edits: p50 {ms(statistics.median(everything))} ms, "
+        f"p90 {ms(harness.percentile(everything, 0.9))} ms, "
+        f"p99 {ms(harness.percentile(everything, 0.99))} ms, max {ms(max(everything))} ms"
+    )
+    by_kind = {t.id: t.resource for t in TAMPERS}
+    print(f"{'tamper':32} {'object':20} {'n':>3} {'p50 ms':>7} {'max ms':>7}")
+    for name, values in latencies.items():
+        missed = f"  (+{unhealed[name]} refused or not healed)" if unhealed[name] else ""
+        if not values:
+            print(f"{name:32} {by_kind[name]:20} {0:3d} {'-':>7} {'-':>7}{missed}")
+            continue
         print(
-            f"{name:28} {len(values):4d} {1000 * statistics.median(values):8.1f} "
-            f"{1000 * harness.percentile(values, 0.9):8.1f} "
-            f"{1000 * harness.percentile(values, 0.99):8.1f} {1000 * max(values):8.1f}"
+            f"{name:32} {by_kind[name]:20} {len(values):3d} "
+            f"{ms(statistics.median(values)):>7} {ms(max(values)):>7}{missed}"
         )
+
+
+WRITES = {"create", "update", "patch", "delete", "deletecollection"}
+CHILD_RESOURCES = {p.rsplit("/", 1)[1] for p in PATHS.values()}
+
+
+def category(entry: dict[str, Any]) -> str:
+    ref = entry.get("objectRef", {})
+    resource = ref.get("resource", "")
+    if resource == "events":
+        return "events"
+    if resource == "financialworkloads" and ref.get("subresource") == "status":
+        return "status"
+    if resource in CHILD_RESOURCES and not ref.get("subresource"):
+        return "children"
+    return "other"
 
 
 def count_writes(audit: Path, mark: int, heals: int) -> None:
+    """The operator's writes after `mark` in the audit log, per heal."""
     with audit.open() as log:
         log.seek(mark)
-        writes = [json.loads(line) for line in log]
-    ours = [w for w in writes if w.get("userAgent", "").startswith("fwop/")]
-    status = [w for w in ours if w["objectRef"].get("subresource") == "status"]
-    events = [w for w in ours if w["objectRef"].get("resource") == "events"]
-    children = [w for w in ours if w not in status and w not in events]
+        entries = [json.loads(line) for line in log if line.strip()]
+    ours = [
+        e
+        for e in entries
+        if e.get("userAgent", "").startswith("fwop/")
+        and e.get("stage") == "ResponseComplete"
+        and e.get("verb") in WRITES
+    ]
+    done = [e for e in ours if e.get("responseStatus", {}).get("code", 0) < 400]
+    failed = collections.Counter(e.get("responseStatus", {}).get("code", 0) for e in ours)
+    failed = collections.Counter({c: n for c, n in failed.items() if c >= 400})
+    counts = collections.Counter(category(e) for e in done)
+    other = f", other {counts['other'] / heals:.2f}" if counts["other"] else ""
     print(
-        f"operator writes per heal: children {len(children) / heals:.2f}, "
-        f"workload status {len(status) / heals:.2f}, events {len(events) / heals:.2f}"
+        f"operator writes per heal ({heals} heals; audit log, user agent fwop/*, code < 400): "
+        f"children {counts['children'] / heals:.2f}, workload status "
+        f"{counts['status'] / heals:.2f}, events {counts['events'] / heals:.2f}{other}"
     )
-    kinds = collections.Counter(f"{w['verb']} {w['objectRef'].get('resource')}" for w in children)
-    print("child writes by kind:", dict(sorted(kinds.items())))
+    kinds = collections.Counter(
+        " ".join((e["verb"], "/".join(filter(None, (ref.get("resource"), ref.get("subresource"))))))
+        for e in done
+        if category(e) in ("children", "other")
+        for ref in [e.get("objectRef", {})]
+    )
+    print("child (and other) writes by kind:", dict(sorted(kinds.items())))
+    print(
+        "operator writes refused (code >= 400):",
+        dict(sorted(failed.items())) if failed else "none",
+    )
 
 
 def setup(c: harness.Cluster, api: client.ApiClient, workloads: int) -> None:
@@ -279,16 +460,41 @@ def setup(c: harness.Cluster, api: client.ApiClient, workloads: int) -> None:
             obj = custom.get_namespaced_custom_object(
                 "finance.compliance.dev", "v1alpha1", NS, "financialworkloads", f"w{i}"
             )
+            status = obj.get("status", {})
             ready = [
                 c
-                for c in obj.get("status", {}).get("conditions", [])
+                for c in status.get("conditions", [])
                 if c["type"] == "Ready" and c["status"] == "True"
             ]
-            if ready:
+            if ready and status.get("observedGeneration") == obj["metadata"]["generation"]:
                 break
             if time.monotonic() > deadline:
-                raise TimeoutError(f"w{i} not Ready: {obj.get('status')}")
+                raise TimeoutError(f"w{i} not Ready: {status}")
             time.sleep(0.2)
+
+
+def run(rest: Rest, edits: int, workloads: int) -> None:
+    """`edits` edits, tamper i % len(TAMPERS) on workload i % workloads; then the report."""
+    latencies: dict[str, list[float]] = {t.id: [] for t in TAMPERS}
+    unhealed: collections.Counter[str] = collections.Counter()
+    for i in range(edits):
+        tamper, workload = TAMPERS[i % len(TAMPERS)], f"w{i % workloads}"
+        before, stream = watch_from_now(rest, tamper, workload)
+        try:
+            tamper_with(rest, tamper, workload)
+        except client.ApiException as exc:  # reported, not fatal: the other edits still count
+            stream.close()
+            stream.release_conn()
+            unhealed[tamper.id] += 1
+            print(f"edit refused: {tamper.id} on {workload}: {exc.status} {exc.reason}")
+            continue
+        start = time.perf_counter()
+        if wait_healed(rest, tamper, workload, before, stream, start=start):
+            latencies[tamper.id].append(time.perf_counter() - start)
+        else:
+            unhealed[tamper.id] += 1
+            print(f"not healed within {TIMEOUT:.0f} s: {tamper.id} on {workload}")
+    report(latencies, unhealed)
 
 
 def main() -> int:
@@ -304,15 +510,8 @@ def main() -> int:
             setup(c, api, args.workloads)
             audit = c.state / "audit" / "audit.log" if c.state else None
             mark = audit.stat().st_size if audit else 0
-            catalog = edits(api)
-            latencies: dict[str, list[float]] = {e.name: [] for e in catalog}
-            for i in range(args.edits):
-                edit = catalog[i % len(catalog)]
-                workload = f"w{(i // len(catalog)) % args.workloads}"
-                edit.tamper(workload)
-                latencies[edit.name].append(wait_healed(api, edit, edit.target(workload)))
+            run(Rest(api), args.edits, args.workloads)
             time.sleep(1)  # let the last status writes land before counting
-            report(latencies)
             if audit:
                 count_writes(audit, mark, args.edits)
     return 0

@@ -38,7 +38,7 @@ from fwop.api import workload as workload_api
 from fwop.kube import api as kube_api
 from fwop.kube import kinds
 from fwop.reconcile import conditions as cond
-from fwop.reconcile import drift, gate, plan
+from fwop.reconcile import drift, gate, plan, pods
 from fwop.reconcile import status as status_core
 from fwop.render import meta
 from fwop.render import workload as render
@@ -69,6 +69,7 @@ class Controller:
         self.election: leader.Election | None = None
         self.resync_seconds = resync_seconds
         self._resync_task: asyncio.Task[None] | None = None
+        self._leading_task: asyncio.Task[None] | None = None
         self.executor = execute.Executor(api, events, self.store)
         self.queue = workqueue.WorkQueue(self.reconcile)
         self.policy = policystate.PolicyState(api, now)
@@ -86,9 +87,9 @@ class Controller:
         await self.policy.load()
         self.election = election
         if election is None:
-            await self._lead()
+            await self._lead_soon()
         else:
-            election.start(self._lead, self._follow)
+            election.start(self._lead_soon, self._follow)
 
     async def stop(self) -> None:
         """Stop leading, post the Events in flight, close connections."""
@@ -102,15 +103,34 @@ class Controller:
         """Whether this replica may write (it holds the Lease, or runs standalone)."""
         return self.election is None or self.election.valid()
 
+    async def _lead_soon(self) -> None:
+        """Start leading in the background.
+
+        The first full list can take a while, and neither start-up (the webhook starts
+        after it) nor the Lease renewals may wait for it.
+        """
+        self._leading_task = asyncio.create_task(self._lead(), name="fwop-lead")
+
     async def _lead(self) -> None:
         """Won the Lease (or standalone): start from a fresh list, then reconcile."""
-        await self.resync()
+        while True:
+            try:
+                await self.resync()
+                break
+            except errors.ApiError as exc:  # the API server starting, throttling...
+                _log.warning("initial list failed; retrying", error=str(exc))
+                await asyncio.sleep(2)
         self.queue.start()
         self.policy.start()
         self._resync_task = asyncio.create_task(self._resync_loop(), name="fwop-resync")
 
     async def _follow(self) -> None:
         """Lost the Lease (or stopping): no reconcile, resync or status write from here."""
+        if self._leading_task is not None:
+            self._leading_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._leading_task
+            self._leading_task = None
         if self._resync_task is not None:
             self._resync_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -189,6 +209,12 @@ class Controller:
         """An event on an object of a child kind: route it to its workload by owner uid."""
         key = self.store.child_seen(body, deleted)
         if key is not None:
+            self.queue.add(key)
+
+    def pod_seen(self, body: Mapping[str, Any], deleted: bool) -> None:
+        """A pod event: a pod of a workload (or one that was) queues its workload."""
+        key = self.store.pod_seen(body, deleted)
+        if key is not None and not deleted:
             self.queue.add(key)
 
     def namespace_seen(self, body: Mapping[str, Any], deleted: bool = False) -> None:
@@ -328,6 +354,8 @@ class Controller:
             if not results.conflicts:
                 for gone in plan.prune(desired, self.store.owned(ctx.owner), ctx.owner):
                     await self.executor.delete(body, gone, log)
+            if ctx.steady:
+                await self._pods(body, desired, ctx, results, log)
         self._summarise(body, results)
         entries = drift.record(previous.get("drift"), results.findings, now=self.now())
         drifted = drift.condition(
@@ -389,6 +417,25 @@ class Controller:
                 live = self.store.written(live, ctx.owner)
         ours = live is not None and self.store.ours(ckey, live, ctx.owner)
         return plan.Child(desired, live, ours, self.store.references.get(ckey))
+
+    async def _pods(
+        self,
+        body: dict[str, Any],
+        desired: list[dict[str, Any]],
+        ctx: plan.Context,
+        results: execute.Results,
+        log: Any,
+    ) -> None:
+        """Judge the running pods against the Deployment's template (pod drift)."""
+        rendered = next((d for d in desired if d["kind"] == "Deployment"), None)
+        if rendered is None:
+            return
+        live = next((c for c in results.live if c["kind"] == "Deployment"), None)
+        settled = pods.settled(live)
+        for pod in self.store.pods_of(ctx.owner):
+            found = pods.judge(rendered["spec"]["template"], pod, settled, healed=ctx.enforce)
+            if found:
+                await self.executor.heal_pod(body, pod, found, results, log)
 
     def _summarise(self, body: dict[str, Any], results: execute.Results) -> None:
         """One Normal Event per pass that created or changed children (not one per child)."""

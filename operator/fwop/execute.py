@@ -203,6 +203,23 @@ class Executor:
                 actual=finding.actual,
             )
 
+    async def heal_pod(
+        self,
+        body: Mapping[str, Any],
+        pod: Mapping[str, Any],
+        found: list[drift.Finding],
+        results: Results,
+        log: Any,
+    ) -> None:
+        """Pod drift: report it and, when healing, delete the pod (its ReplicaSet replaces it)."""
+        self._drift(body, found, results, log)
+        if not all(f.healed for f in found):
+            return
+        meta = pod["metadata"]
+        await self.api.delete(kinds.POD, meta["namespace"], meta["name"], uid=meta.get("uid"))
+        metrics.CHILD_WRITES.labels("Pod", "heal").inc()
+        self.store.pod_gone((str(meta["namespace"]), str(meta["name"])))
+
     async def delete(self, body: Mapping[str, Any], gone: plan.Delete, log: Any) -> None:
         """Prune one child that is no longer rendered (only that very object)."""
         kind = next(k for k in kinds.CHILDREN if k.kind == gone.kind)

@@ -69,6 +69,41 @@ def workload_owner(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGED_BY = "fwop"
+LABEL_WORKLOAD = f"{group.GROUP}/workload"
+_POD_META = ("name", "namespace", "uid", "resourceVersion", "labels", "ownerReferences",
+             "deletionTimestamp")  # fmt: skip
+
+
+def _label_managers(meta: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Which field managers set each label (from managedFields), main resource only."""
+    found: dict[str, list[str]] = {}
+    for entry in meta.get("managedFields") or ():
+        if entry.get("subresource"):
+            continue
+        labels = (entry.get("fieldsV1") or {}).get("f:metadata", {}).get("f:labels", {})
+        for key in labels:
+            if key.startswith("f:"):
+                found.setdefault(key[2:], []).append(str(entry.get("manager", "")))
+    return found
+
+
+def slim_pod(body: Mapping[str, Any]) -> dict[str, Any]:
+    """What pod drift reads of a pod: identity, labels, owners, containers' names and images."""
+    meta = body.get("metadata", {})
+    spec = body.get("spec", {})
+
+    def images(field: str) -> list[dict[str, str]]:
+        return [{"name": c.get("name"), "image": c.get("image")} for c in spec.get(field) or ()]
+
+    return plain({
+        "metadata": {**{k: meta[k] for k in _POD_META if k in meta},
+                     "labelManagers": _label_managers(meta)},
+        "spec": {f: images(f) for f in ("containers", "initContainers", "ephemeralContainers")},
+    })  # fmt: skip
+
+
 def child_key(obj: Mapping[str, Any]) -> ChildKey:
     """The store key of a child object."""
     meta = obj["metadata"]
@@ -87,6 +122,9 @@ class Store:
         self._owned: dict[str, set[ChildKey]] = {}
         self.namespaces: dict[str, dict[str, Any]] = {}
         self.references: dict[ChildKey, Reference] = {}
+        self.pods: dict[Key, dict[str, Any]] = {}
+        self._pod_owner: dict[Key, tuple[str, str]] = {}
+        self._pods_of: dict[str, set[Key]] = {}
 
     # ---- workloads --------------------------------------------------------------------------
 
@@ -177,6 +215,51 @@ class Store:
         """A workload is gone: forget its children (garbage collection removes them)."""
         for ckey in list(self._owned.pop(owner, ())):
             self.forget(ckey)
+
+    # ---- pods of workloads -------------------------------------------------------------------
+
+    def pod_seen(self, body: Mapping[str, Any], deleted: bool) -> Key | None:
+        """A pod event; returns the key of the workload whose pod it is (or was).
+
+        A pod is a workload's when it carries the workload's pod labels and that workload
+        is in the store; a pod seen so once stays the workload's after someone strips its
+        labels (it left its ReplicaSet: the escape is itself drift). Only the fields pod
+        drift reads are kept.
+        """
+        meta = body["metadata"]
+        pkey = (str(meta["namespace"]), str(meta["name"]))
+        object_uid = str(meta.get("uid", ""))
+        labels = meta.get("labels") or {}
+        owner: str | None = None
+        if labels.get(LABEL_MANAGED_BY) == MANAGED_BY and labels.get(LABEL_WORKLOAD):
+            workload = self.workloads.get((pkey[0], str(labels[LABEL_WORKLOAD])))
+            owner = str(workload["metadata"].get("uid")) if workload else None
+        known = self._pod_owner.get(pkey)
+        if owner is None and known is not None and known[1] == object_uid:
+            owner = known[0]
+        if owner is None:
+            return None
+        if deleted:
+            self._forget_pod(pkey)
+        elif newer(meta, self.pods.get(pkey)):
+            self.pods[pkey] = slim_pod(body)
+            self._pod_owner[pkey] = (owner, object_uid)
+            self._pods_of.setdefault(owner, set()).add(pkey)
+        return self._keys.get(owner)
+
+    def _forget_pod(self, pkey: Key) -> None:
+        self.pods.pop(pkey, None)
+        known = self._pod_owner.pop(pkey, None)
+        if known is not None:
+            self._pods_of.get(known[0], set()).discard(pkey)
+
+    def pods_of(self, owner: str) -> list[dict[str, Any]]:
+        """The pods the store holds for a workload uid."""
+        return [self.pods[p] for p in sorted(self._pods_of.get(owner, ())) if p in self.pods]
+
+    def pod_gone(self, pkey: Key) -> None:
+        """The operator deleted a pod."""
+        self._forget_pod(pkey)
 
     # ---- namespaces ---------------------------------------------------------------------------
 

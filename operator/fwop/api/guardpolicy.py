@@ -420,6 +420,37 @@ def _namespaces() -> Guard:
     return Guard(f"{NAME}-namespaces", (("", ("namespaces",)),), ("UPDATE",), rules, _LABELS)
 
 
+def _pods() -> Guard:
+    """Pod drift is healed by deleting the pod: only pods of a workload's namespace."""
+    restricted = (
+        "has(namespaceObject.metadata.labels)"
+        f" && '{PSS_PREFIX}enforce' in namespaceObject.metadata.labels"
+        f" && namespaceObject.metadata.labels['{PSS_PREFIX}enforce'] == '{PSS_LEVEL}'"
+    )
+    # A workload's pod carries the label; one relabelled out of its ReplicaSet has no
+    # controller left. A pod of any other controller is never the operator's to delete.
+    ours = (
+        f"({_has_label('variables.oldLabels', LABEL_MANAGED_BY, MANAGED_BY)})"
+        " || !has(oldObject.metadata.ownerReferences)"
+        " || !oldObject.metadata.ownerReferences.exists(o, has(o.controller) && o.controller)"
+    )
+    rules = (
+        Rule(
+            "pod-namespace",
+            restricted,
+            f"delete a pod in a namespace that does not enforce Pod Security {PSS_LEVEL}",
+            ("DELETE",),
+        ),
+        Rule(
+            "pod-of-a-workload",
+            ours,
+            "delete a pod that neither belongs to a workload nor was relabelled out of one",
+            ("DELETE",),
+        ),
+    )
+    return Guard(f"{NAME}-pods", (("", ("pods",)),), ("DELETE",), rules, _LABELS)
+
+
 def guards() -> list[Guard]:
     """Every policy, the common one first."""
     return [
@@ -431,6 +462,7 @@ def guards() -> list[Guard]:
         _deployments(),
         _secretproviderclasses(),
         _namespaces(),
+        _pods(),
     ]
 
 

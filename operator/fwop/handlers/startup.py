@@ -31,6 +31,8 @@ _runners: list[Any] = []
 async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     """Connect, start the reconcile workers, the health endpoints and the webhook server."""
     opts = runtime.OPTIONS
+    if opts.webhook_enabled:  # not ready before the webhook answers, whatever else is up
+        runtime.HEALTH.fail("webhook", "starting")
     settings.posting.enabled = False  # the operator posts its own Events (kube/events.py)
     settings.watching.server_timeout = 300
     if opts.http_port:
@@ -44,8 +46,10 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
         if opts.lease
         else None
     )
-    await ctl.start(election)
+    # Admission works from here on (it reads the policy fresh); the first reconcile waits for
+    # the policy and, as leader, for a full list of the cluster.
     runtime.set_controller(ctl)
+    await ctl.start(election)
     if opts.webhook_enabled:
         _configure_webhook(settings)
     # Everything loaded so far lives as long as the process: keep it out of the cyclic

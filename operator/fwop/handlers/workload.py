@@ -37,6 +37,12 @@ for _kind in kinds.CHILDREN:
     kopf.on.event(_kind.group, _kind.version, _kind.plural)(_child_event)
 
 
+@kopf.on.event("", "v1", "pods")
+async def pod_event(type: str | None, body: kopf.Body, **_: Any) -> None:
+    """A pod: the store keeps the few fields pod drift reads, for pods of workloads only."""
+    runtime.current().pod_seen(body, deleted=type == "DELETED")
+
+
 @kopf.on.event("", "v1", "namespaces")
 async def namespace_event(type: str | None, body: kopf.Body, **_: Any) -> None:
     """A namespace changed: cache its labels and re-check the workloads in it.

@@ -47,6 +47,7 @@ POLICY = Kind(
 )
 NAMESPACE = Kind("v1", "Namespace", "namespaces", namespaced=False)
 EVENT = Kind("v1", "Event", "events")
+POD = Kind("v1", "Pod", "pods")
 LEASE = Kind("coordination.k8s.io/v1", "Lease", "leases")
 SUBJECT_ACCESS_REVIEW = Kind(
     "authorization.k8s.io/v1", "SubjectAccessReview", "subjectaccessreviews", namespaced=False
@@ -66,7 +67,7 @@ CHILDREN = (
 
 _BY_KIND = {
     (k.api_version, k.kind): k
-    for k in (*CHILDREN, WORKLOAD, POLICY, NAMESPACE, EVENT, SUBJECT_ACCESS_REVIEW, LEASE)
+    for k in (*CHILDREN, WORKLOAD, POLICY, NAMESPACE, EVENT, SUBJECT_ACCESS_REVIEW, LEASE, POD)
 }
 
 
