@@ -138,3 +138,32 @@ def test_a_resync_over_unchanged_workloads_writes_nothing(
         and w["objectRef"].get("namespace") == namespace
     ]
     assert mine == []
+
+
+def test_no_handler_touches_the_event_loop_from_another_thread(
+    kube: Kube, operator: Operator, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """asyncio debug mode refuses a non-thread-safe call (a sync handler in kopf's thread
+    pool touching the queue would raise "Non-thread-safe operation"); none happens."""
+    if operator.proc is None:
+        pytest.skip("restarts the operator process")
+    monkeypatch.setenv("PYTHONASYNCIODEBUG", "1")
+    start = operator.log_path.stat().st_size
+    operator.restart()
+    operator.wait_ready()
+    try:
+        wl.apply(kube, wl.manifest("dbg", namespace, wl.spec()))
+        wl.wait_ready(kube, namespace, "dbg")
+        kube.kubectl("scale", "deployment/dbg", "--replicas=1", "-n", namespace)
+        apps = client.AppsV1Api(kube.api)
+        eventually(lambda: apps.read_namespaced_deployment("dbg", namespace).spec.replicas == 2, 30)
+        with operator.log_path.open() as log:
+            log.seek(start)
+            text = log.read()
+        assert '"event": "drift"' in text  # the heal ran under debug mode
+        assert "Non-thread-safe" not in text
+        assert "different loop" not in text
+    finally:
+        monkeypatch.delenv("PYTHONASYNCIODEBUG")
+        operator.restart()
+        operator.wait_ready()
