@@ -425,8 +425,14 @@ def judge(name: str, value: str, shell: bool = False) -> Finding | None:
     )
 
 
+SHORTEST_DETECTABLE = 6
+"""Shorter strings are not judged: "pw=ab" is the shortest a detector could mean."""
+
+
 def detect(value: str) -> Finding | None:
     """The value detectors alone: a credential recognisable whatever field holds it."""
+    if len(value) < SHORTEST_DETECTABLE:
+        return None
     return next(_detected(value, False), None)
 
 
