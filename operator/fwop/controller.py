@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import dataclasses
 import datetime
 import random
@@ -38,7 +39,7 @@ from fwop.api import workload as workload_api
 from fwop.kube import api as kube_api
 from fwop.kube import kinds
 from fwop.reconcile import conditions as cond
-from fwop.reconcile import drift, gate, plan, pods
+from fwop.reconcile import drift, fields, gate, plan, pods
 from fwop.reconcile import status as status_core
 from fwop.render import meta
 from fwop.render import workload as render
@@ -61,6 +62,7 @@ class Controller:
         events: execute.EventSink,
         now: Callable[[], str] = utc_now,
         resync_seconds: float = 600.0,
+        workers: int = 8,
     ) -> None:
         self.api = api
         self.events = events
@@ -70,8 +72,13 @@ class Controller:
         self.resync_seconds = resync_seconds
         self._resync_task: asyncio.Task[None] | None = None
         self._leading_task: asyncio.Task[None] | None = None
+        self._memo: dict[Key, _Judged] = {}
+        self._first_seen: dict[Key, tuple[int, float]] = {}
+        self.synced = False
+        """The store holds a full list (the leader's first resync): a child it does not
+        hold does not exist, or is not the operator's (a create then finds out)."""
         self.executor = execute.Executor(api, events, self.store)
-        self.queue = workqueue.WorkQueue(self.reconcile)
+        self.queue = workqueue.WorkQueue(self.reconcile, concurrency=workers)
         self.policy = policystate.PolicyState(api, now)
         self.access = accessreview.AccessReviewer(api)
         self._admission_namespaces: freshness.FreshCache[dict[str, str] | None] = (
@@ -116,6 +123,7 @@ class Controller:
         while True:
             try:
                 await self.resync()
+                self.synced = True
                 break
             except errors.ApiError as exc:  # the API server starting, throttling...
                 _log.warning("initial list failed; retrying", error=str(exc))
@@ -126,6 +134,7 @@ class Controller:
 
     async def _follow(self) -> None:
         """Lost the Lease (or stopping): no reconcile, resync or status write from here."""
+        self.synced = False
         if self._leading_task is not None:
             self._leading_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -199,6 +208,8 @@ class Controller:
         """A FinancialWorkload event: refresh the store and queue a reconcile."""
         key = self.store.workload_seen(body, deleted)
         if deleted:  # children go through garbage collection (ownerReferences)
+            self._memo.pop(key, None)
+            self._first_seen.pop(key, None)
             self.store.drop_workload_children(str(body["metadata"].get("uid", "")))
             self.queue.forget(key)
             self.policy.forget(key)
@@ -285,38 +296,43 @@ class Controller:
         started = time.perf_counter()
         try:
             outcome = await self._pass(body, log)
-            await self._write_status(body, outcome, log)
+            held = self._hold(key, body, outcome)
+            if held is None:
+                await self._write_status(body, outcome, log)
         except errors.TransientApiError as exc:
             metrics.RECONCILES.labels("retry").inc()
-            log.warning("transient API error", error=str(exc))
-            return workqueue.RETRY
-        except errors.NotFoundError:
-            log.info("workload vanished during the pass")  # its DELETED event follows
-            return None
-        except execute.NamespaceTerminatingError:
-            log.info("namespace is being deleted; not recreating children")
+            log.warning("transient API error", error=str(exc), retry_after=exc.retry_after)
+            return exc.retry_after if exc.retry_after else workqueue.RETRY
+        except (errors.NotFoundError, execute.NamespaceTerminatingError) as exc:
+            # The workload vanished during the pass (its DELETED event follows), or its
+            # namespace is being deleted: no child comes back.
+            log.info("pass ended early", reason=type(exc).__name__)
             return None
         finally:
             metrics.RECONCILE_SECONDS.observe(time.perf_counter() - started)
+        return self._after(outcome, held, log)
+
+    def _after(self, outcome: status_core.Outcome, held: float | None, log: Any) -> float | None:
+        """What the queue does next: come back after a hold, retry a failure, or rest."""
         if outcome.failures or outcome.conflicts:
             metrics.RECONCILES.labels("retry").inc()
             log.warning("pass incomplete", problems=[*outcome.failures, *outcome.conflicts])
             return workqueue.RETRY
         metrics.RECONCILES.labels("invalid" if outcome.invalid else "ok").inc()
-        return None
+        return held  # None, or the seconds after which the held status is written anyway
 
     async def _pass(self, body: dict[str, Any], log: Any) -> status_core.Outcome:
         metadata = body["metadata"]
         generation = int(metadata.get("generation", 0))
-        try:
-            parsed = workload_api.parse(body)
-        except errors.InvalidSpecError as exc:
+        judged = await self._judged(body)
+        if isinstance(judged, errors.InvalidSpecError):
+            exc = judged
             reported = cond.find((body.get("status") or {}).get("conditions"), cond.RECONCILED)
             if reported is None or reported.get("message") != str(exc):  # once per finding
                 self.events(body, "Warning", "InvalidSpec", str(exc))
                 log.warning("invalid spec", problems=[str(p) for p in exc.problems])
             return status_core.Outcome(generation=generation, invalid=str(exc))
-        problems = await self._judge(parsed)
+        parsed, problems = judged.parsed, judged.problems
         previous = body.get("status") or {}
         steady = _steady(body)
         decision = gate.decide(
@@ -341,16 +357,9 @@ class Controller:
             }
         )
         if decision.spec is not None:
-            owner = meta.OwnerRef(name=parsed.name, uid=ctx.owner)
-            desired = render.render_all(
-                parsed.namespace,
-                parsed.name,
-                decision.spec,
-                owner,
-                pod_security_version=self.policy.spec.pod_security_version,
-            )
-            for manifest in desired:
-                await self._child(body, manifest, ctx, results, log)
+            desired, keys = self._rendered(judged, parsed, decision, ctx.owner)
+            for manifest, desired_key in zip(desired, keys, strict=True):
+                await self._child(body, manifest, desired_key, ctx, results, log)
             if not results.conflicts:
                 for gone in plan.prune(desired, self.store.owned(ctx.owner), ctx.owner):
                     await self.executor.delete(body, gone, log)
@@ -378,17 +387,70 @@ class Controller:
             violations=tuple(str(p) for p in problems),
         )
 
-    async def _child(
+    async def _judged(self, body: dict[str, Any]) -> _Judged | errors.InvalidSpecError:
+        """The parsed spec and the policy's verdict, memoized.
+
+        Computed once per generation, policy and namespace labels: a pass over an unchanged
+        workload parses and judges nothing.
+        """
+        meta = body["metadata"]
+        key = (str(meta["namespace"]), str(meta["name"]))
+        namespace = self.store.namespaces.get(key[0], {})
+        token = (
+            meta.get("uid"),
+            meta.get("generation"),
+            id(self.policy.spec),
+            namespace.get("metadata", {}).get("resourceVersion"),
+        )
+        memo = self._memo.get(key)
+        if memo is not None and memo.token == token:
+            return memo
+        try:
+            parsed = workload_api.parse(body)
+        except errors.InvalidSpecError as exc:
+            self._memo.pop(key, None)
+            return exc
+        judged = _Judged(token, parsed, await self._judge(parsed))
+        self._memo[key] = judged
+        return judged
+
+    def _rendered(
+        self,
+        judged: _Judged,
+        parsed: workload_api.Workload,
+        decision: gate.Decision,
+        uid: str,
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """The rendering of the decided spec and each child's digest, memoized."""
+        assert decision.spec is not None
+        version = self.policy.spec.pod_security_version
+        token = (decision.applied.generation if decision.applied else None, version)
+        if token not in judged.renders:
+            owner = meta.OwnerRef(name=parsed.name, uid=uid)
+            desired = render.render_all(
+                parsed.namespace,
+                parsed.name,
+                decision.spec,
+                owner,
+                pod_security_version=version,
+            )
+            judged.renders.clear()
+            judged.renders[token] = (desired, [fields.desired_digest(d) for d in desired])
+        desired, keys = judged.renders[token]
+        return copy.deepcopy(desired), keys
+
+    async def _child(  # noqa: PLR0917 - one child's context
         self,
         body: dict[str, Any],
         desired: dict[str, Any],
+        desired_key: str,
         ctx: plan.Context,
         results: execute.Results,
         log: Any,
     ) -> None:
         """Gather one child, let the planner decide, let the executor write."""
         try:
-            child = await self._gather(desired, ctx)
+            child = await self._gather(desired, desired_key, ctx)
         except errors.KindMissingError:
             if desired["kind"] != "SecretProviderClass":
                 raise
@@ -401,22 +463,24 @@ class Controller:
             decided = plan.step(child, ctx)
         await self.executor.run(body, child, decided, ctx, results, log)
 
-    async def _gather(self, desired: dict[str, Any], ctx: plan.Context) -> plan.Child:
+    async def _gather(
+        self, desired: dict[str, Any], desired_key: str, ctx: plan.Context
+    ) -> plan.Child:
         meta = desired["metadata"]
         kind, name, namespace = desired["kind"], meta["name"], meta.get("namespace", "")
         if kind == plan.NAMESPACE:
             live = self.store.namespaces.get(name) or await self.api.get(
                 kinds.NAMESPACE, None, name
             )
-            return plan.Child(desired, live, ours=True)
+            return plan.Child(desired, live, ours=True, desired_key=desired_key)
         ckey = (kind, namespace, name)
         live = self.store.children.get(ckey)
-        if live is None:
+        if live is None and not self.synced:  # once synced, absent from the store is absent
             live = await self.api.get(kinds.of(desired), namespace, name)
             if live is not None and store.workload_owner(live) == ctx.owner:
                 live = self.store.written(live, ctx.owner)
         ours = live is not None and self.store.ours(ckey, live, ctx.owner)
-        return plan.Child(desired, live, ours, self.store.references.get(ckey))
+        return plan.Child(desired, live, ours, self.store.references.get(ckey), None, desired_key)
 
     async def _pods(
         self,
@@ -481,6 +545,16 @@ class Controller:
         )
         log.warning("policy violation", blocked=bool(decision.blocked), problems=list(violations))
 
+    def _hold(self, key: Key, body: dict[str, Any], outcome: status_core.Outcome) -> float | None:
+        """Whether to hold back this pass's status (see status_core.hold)."""
+        first = self._first_seen.get(key)
+        if first is None or first[0] != outcome.generation:
+            first = self._first_seen[key] = (outcome.generation, time.monotonic())
+        held = status_core.hold(outcome, body.get("status"), time.monotonic() - first[1])
+        if held is None:
+            self._first_seen.pop(key, None)
+        return held
+
     async def _write_status(
         self, body: dict[str, Any], outcome: status_core.Outcome, log: Any
     ) -> None:
@@ -495,6 +569,21 @@ class Controller:
         body["status"] = written.get("status", new)
         ready = next(c for c in new["conditions"] if c["type"] == "Ready")
         log.info("status written", ready=ready["status"], reason=ready["reason"])
+
+
+@dataclasses.dataclass
+class _Judged:
+    """A workload's parsed spec and verdict, and the renderings made from it.
+
+    Valid for one (uid, generation, policy, namespace labels): its ``token``.
+    """
+
+    token: tuple[Any, ...]
+    parsed: workload_api.Workload
+    problems: tuple[errors.Problem, ...]
+    renders: dict[tuple[Any, ...], tuple[list[dict[str, Any]], list[str]]] = dataclasses.field(
+        default_factory=dict
+    )
 
 
 def _deleting(obj: Mapping[str, Any]) -> bool:

@@ -59,6 +59,9 @@ class ApiError(FwopError):
 class TransientApiError(ApiError):
     """A failure that may pass: throttling, a server error, a conflict, the network."""
 
+    retry_after: float | None = None
+    """Seconds the API server asked to wait before trying again (429 Retry-After)."""
+
 
 class KindMissingError(ApiError):
     """The cluster does not serve this kind; usually its CRD is not installed."""

@@ -28,6 +28,10 @@ class NamespaceTerminatingError(errors.RejectedError):
     """The workload's namespace is being deleted; its children must not come back."""
 
 
+class ChildConflictError(errors.FwopError):
+    """A child's name turned out to be taken by someone else's object (OWN-1)."""
+
+
 class EventSink(Protocol):
     """Posts Kubernetes Events on a FinancialWorkload without blocking the caller."""
 
@@ -77,6 +81,11 @@ class Executor:
         """Carry out one step, recording failures instead of raising them (but transients)."""
         try:
             live = await self._run(body, child, decided, ctx, results, log)
+        except ChildConflictError as conflict:
+            results.conflicts.append(str(conflict))
+            self.events(body, "Warning", "ChildConflict", str(conflict))
+            log.warning("child conflict", kind=decided.kind, child=decided.name)
+            return
         except errors.KindMissingError:
             if decided.kind != "SecretProviderClass":
                 raise
@@ -100,7 +109,7 @@ class Executor:
         action = decided.action
         if action is plan.Action.KEEP:
             if decided.adopt and child.live is not None:
-                self._remember(child.desired, child.live, decided.adopt)
+                self._remember(child.rendering, child.live, decided.adopt)
             return dict(child.live) if child.live is not None else None
         if action is plan.Action.CONFLICT:
             results.conflicts.append(decided.message)
@@ -116,7 +125,7 @@ class Executor:
         owner = ctx.owner
         newest = self.store.written(written, owner)
         exc = plan.exceptions(child.desired, ctx)
-        self._remember(child.desired, written, fields.digest(fields.normalize(written, exc)))
+        self._remember(child.rendering, written, fields.live_digest(written, exc))
         metrics.CHILD_WRITES.labels(decided.kind, str(decided.why)).inc()
         if decided.why is plan.Why.HEAL:
             found = (
@@ -137,7 +146,7 @@ class Executor:
         self, child: plan.Child, decided: plan.Step, ctx: plan.Context
     ) -> dict[str, Any]:
         if decided.action is plan.Action.CREATE or child.live is None:
-            return await self.api.apply(dict(child.desired))
+            return await self._create(child, ctx)
         exc = plan.exceptions(child.desired, ctx)
         try:
             return await self.api.replace(fields.replacement(child.desired, child.live, exc))
@@ -152,11 +161,36 @@ class Executor:
             raise errors.TransientApiError(decided.kind, HTTP_CONFLICT, "deleted during the write")
         return await self.api.replace(fields.replacement(child.desired, fresh, exc))
 
-    def _remember(self, desired: Mapping[str, Any], live: Mapping[str, Any], digest: str) -> None:
+    async def _create(self, child: plan.Child, ctx: plan.Context) -> dict[str, Any]:
+        """Create a child; if something took the name meanwhile, judge that instead.
+
+        The store may simply not know the object (it is not labelled as a child, or the
+        watch has not delivered it): the create fails, the object is read, and either it
+        is this workload's (replaced if it differs) or it is someone else's (a conflict).
+        """
+        try:
+            return await self.api.create_object(dict(child.desired))
+        except errors.TransientApiError as error:
+            if error.status != HTTP_CONFLICT:
+                raise
+        meta = child.desired["metadata"]
+        found = await self.api.get(
+            kinds.of(dict(child.desired)), meta.get("namespace"), meta["name"]
+        )
+        if found is None:
+            raise errors.TransientApiError(str(child.desired["kind"]), HTTP_CONFLICT, "gone again")
+        if store.workload_owner(found) != ctx.owner:
+            raise ChildConflictError(
+                plan.step(plan.Child(child.desired, found, False), ctx).message
+            )
+        exc = plan.exceptions(child.desired, ctx)
+        return await self.api.replace(fields.replacement(child.desired, found, exc))
+
+    def _remember(self, rendering: str, live: Mapping[str, Any], digest: str) -> None:
         ckey = store.child_key(live)
         self.store.references[ckey] = store.Reference(
             object_uid=str(live["metadata"].get("uid", "")),
-            desired=fields.desired_digest(desired),
+            desired=rendering,
             digest=digest,
         )
 

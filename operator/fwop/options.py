@@ -30,6 +30,10 @@ class Options:
     """This replica's name in the Lease (default: host name and process id)."""
     resync_seconds: float = 600.0
     """Period of the fresh list that catches what a watch missed (jittered by 10%)."""
+    workers: int = 8
+    """Reconciles that run at once (docs/scale.md: sized from measurement)."""
+    api_connections: int = 16
+    """Requests to the API server that run at once (threads and pooled connections)."""
     webhook_cert_dir: Path = Path("/etc/fwop/tls")
     """Holds tls.crt and tls.key for the admission webhook (mounted files, never Secrets)."""
     webhook_addr: str = "0.0.0.0"
@@ -111,6 +115,18 @@ def parse(argv: Sequence[str] | None = None, env: Mapping[str, str] = os.environ
         default=int(env.get("FWOP_HTTP_PORT", d.http_port)),
         help="port of /healthz, /readyz, /metrics; 0 disables them",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(env.get("FWOP_WORKERS", d.workers)),
+        help="reconciles that run at once",
+    )
+    parser.add_argument(
+        "--api-connections",
+        type=int,
+        default=int(env.get("FWOP_API_CONNECTIONS", d.api_connections)),
+        help="requests to the API server that run at once",
+    )
     args = parser.parse_args(argv)
     return Options(
         log_level=args.log_level,
@@ -120,6 +136,8 @@ def parse(argv: Sequence[str] | None = None, env: Mapping[str, str] = os.environ
         lease_duration=args.lease_duration,
         identity=args.identity,
         resync_seconds=args.resync_seconds,
+        workers=max(args.workers, 1),
+        api_connections=max(args.api_connections, 1),
         webhook_cert_dir=args.webhook_cert_dir,
         webhook_addr=args.webhook_addr,
         webhook_port=args.webhook_port,

@@ -56,6 +56,39 @@ def newer(metadata: Mapping[str, Any], cached: Mapping[str, Any] | None) -> bool
         return True
 
 
+OPERATOR_MANAGER = "fwop"
+
+
+def _without(obj: dict[str, Any], *metadata: str) -> dict[str, Any]:
+    for key in metadata:
+        obj.get("metadata", {}).pop(key, None)
+    return obj
+
+
+def slim_child(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A child as drift needs it: everything but what only costs memory.
+
+    Kept: the whole object (the reference digest covers every field), the Deployment's
+    status (readiness), and the managedFields entries of other managers (first-sight
+    adoption). Dropped: the operator's own managedFields entries, status subresource
+    entries, and the status of every other kind.
+    """
+    obj = plain(body)
+    meta = obj.setdefault("metadata", {})
+    entries = [
+        e
+        for e in meta.get("managedFields") or ()
+        if e.get("manager") != OPERATOR_MANAGER and e.get("subresource") != "status"
+    ]
+    if entries:
+        meta["managedFields"] = entries
+    else:
+        meta.pop("managedFields", None)
+    if obj.get("kind") != "Deployment":
+        obj.pop("status", None)
+    return obj
+
+
 def workload_owner(obj: Mapping[str, Any]) -> str | None:
     """The uid of the FinancialWorkload that controls an object, if one does."""
     for ref in obj.get("metadata", {}).get("ownerReferences") or ():
@@ -116,6 +149,7 @@ class Store:
     def __init__(self) -> None:
         self.workloads: dict[Key, dict[str, Any]] = {}
         self._keys: dict[str, Key] = {}
+        self._by_namespace: dict[str, set[Key]] = {}
         self.children: dict[ChildKey, dict[str, Any]] = {}
         self._owner: dict[ChildKey, str] = {}
         self._objects: dict[ChildKey, str] = {}
@@ -136,10 +170,12 @@ class Store:
         if deleted:
             self.workloads.pop(key, None)
             self._keys.pop(uid, None)
+            self._by_namespace.get(key[0], set()).discard(key)
             return key
         if newer(meta, self.workloads.get(key)):
-            self.workloads[key] = plain(body)
+            self.workloads[key] = _without(plain(body), "managedFields")
             self._keys[uid] = key
+            self._by_namespace.setdefault(key[0], set()).add(key)
         return key
 
     def key_of(self, uid: str) -> Key | None:
@@ -165,14 +201,14 @@ class Store:
             if self._objects.get(ckey) == object_uid or ckey not in self._objects:
                 self.forget(ckey)
         elif newer(body["metadata"], self.children.get(ckey)):
-            self._keep(ckey, plain(body), owner, object_uid)
+            self._keep(ckey, slim_child(body), owner, object_uid)
         return self._keys.get(owner)
 
     def written(self, obj: Mapping[str, Any], owner: str) -> dict[str, Any]:
         """The operator's own write returned this object; returns the newest known copy."""
         ckey = child_key(obj)
         if newer(obj.get("metadata", {}), self.children.get(ckey)):
-            self._keep(ckey, plain(obj), owner, str(obj["metadata"].get("uid", "")))
+            self._keep(ckey, slim_child(obj), owner, str(obj["metadata"].get("uid", "")))
         return self.children.get(ckey, dict(obj))
 
     def _keep(self, ckey: ChildKey, obj: dict[str, Any], owner: str, object_uid: str) -> None:
@@ -279,5 +315,5 @@ class Store:
             self.namespaces[name] = plain(obj)
 
     def workloads_in(self, namespace: str) -> list[Key]:
-        """The workloads of one namespace."""
-        return [key for key in self.workloads if key[0] == namespace]
+        """The workloads of one namespace (indexed: no scan of the whole store)."""
+        return sorted(self._by_namespace.get(namespace, ()))

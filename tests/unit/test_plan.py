@@ -45,6 +45,8 @@ def live(**changes: Any) -> dict[str, Any]:
     container["terminationMessagePath"] = "/dev/termination-log"  # a server default
     obj["spec"]["strategy"] = {"type": "RollingUpdate"}
     obj["status"] = {"replicas": 2}
+    if changes:  # every change makes a new version (the server's promise the memo relies on)
+        obj["metadata"]["resourceVersion"] = str(11 + len(repr(sorted(changes.items()))))
     for path, value in changes.items():
         node = obj
         keys = path.split(".")
@@ -180,7 +182,7 @@ def test_the_replacement_carries_only_the_documented_fields() -> None:
     assert "hostNetwork" not in body["spec"]["template"]["spec"]
     assert body["spec"]["replicas"] == 9  # the autoscaler's
     assert body["metadata"]["labels"]["team"] == "payments"  # selects nothing
-    assert body["metadata"]["resourceVersion"] == "10"  # fails rather than undo a newer change
+    assert body["metadata"]["resourceVersion"] == obj["metadata"]["resourceVersion"]
     restarted = body["spec"]["template"]["metadata"]["annotations"]
     assert restarted == {"kubectl.kubernetes.io/restartedAt": "now"}
 

@@ -37,8 +37,10 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.watching.server_timeout = 300
     if opts.http_port:
         _runners.append(await health.serve(runtime.HEALTH, opts.http_addr, opts.http_port))
-    api = kube_api.Api(kube_api.connect(opts.identity))
-    ctl = controller.Controller(api, events.Recorder(api), resync_seconds=opts.resync_seconds)
+    api = kube_api.Api(kube_api.connect(opts.identity, opts.api_connections), opts.api_connections)
+    ctl = controller.Controller(
+        api, events.Recorder(api), resync_seconds=opts.resync_seconds, workers=opts.workers
+    )
     election = (
         leader.Election(
             api, opts.lease_namespace, opts.lease, opts.identity, duration=opts.lease_duration

@@ -10,7 +10,9 @@ anything (what to apply comes from the caller), or read Secrets.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import functools
 import json
 from typing import Any
 
@@ -29,17 +31,24 @@ _TRANSIENT = frozenset({409, 429, 500, 502, 503, 504})
 USER_AGENT = f"fwop/{fwop.__version__}"
 
 
-def connect(identity: str = "") -> client.ApiClient:
+CONNECTIONS = 16
+"""Concurrent requests (threads and pooled connections): see docs/scale.md for the sizing."""
+
+
+def connect(identity: str = "", connections: int = CONNECTIONS) -> client.ApiClient:
     """An API client from KUBECONFIG / ~/.kube/config, or the in-cluster service account.
 
     The user agent names the replica (``fwop/0.1.0 <identity>``): audit logs tell the
-    operator's requests apart, and one replica's from another's.
+    operator's requests apart, and one replica's from another's. The connection pool holds
+    ``connections`` keep-alive connections, as many as requests may run at once.
     """
+    configuration = client.Configuration()
     try:
-        config.load_incluster_config()
-        api_client = client.ApiClient()
+        config.load_incluster_config(client_configuration=configuration)
     except config.ConfigException:
-        api_client = config.new_client_from_config()
+        config.load_kube_config(client_configuration=configuration)
+    configuration.connection_pool_maxsize = connections
+    api_client = client.ApiClient(configuration)
     api_client.user_agent = f"{USER_AGENT} {identity}".strip()
     return api_client
 
@@ -47,12 +56,18 @@ def connect(identity: str = "") -> client.ApiClient:
 class Api:
     """The operator's only door to the API server."""
 
-    def __init__(self, api_client: client.ApiClient) -> None:
+    def __init__(self, api_client: client.ApiClient, connections: int = CONNECTIONS) -> None:
         self._client = api_client
+        # Its own threads: the default executor (6 threads on 2 cores) would cap every
+        # concurrent reconcile, admission read and Event post together.
+        self._threads = concurrent.futures.ThreadPoolExecutor(
+            max_workers=connections, thread_name_prefix="fwop-api"
+        )
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the connection pool and the threads."""
         self._client.close()
+        self._threads.shutdown(wait=False, cancel_futures=True)
 
     async def apply(self, manifest: dict[str, Any], *, force: bool = True) -> dict[str, Any]:
         """Server-side apply under the operator's field manager; returns the live object."""
@@ -155,6 +170,17 @@ class Api:
         """POST an object (used for Events)."""
         await self._call("POST", kind.path(namespace), kind, [], body, "application/json")
 
+    async def create_object(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        """POST a new object under the operator's field manager; returns what was stored.
+
+        Unlike an apply, a create never touches an object that exists already: it fails
+        with 409 AlreadyExists (a TransientApiError), so nobody's object is taken over.
+        """
+        kind = kinds.of(manifest)
+        path = kind.path(manifest["metadata"].get("namespace"))
+        query = [("fieldManager", FIELD_MANAGER)]
+        return await self._call("POST", path, kind, query, manifest, "application/json")
+
     async def may(self, user: dict[str, Any], attributes: dict[str, str]) -> bool:
         """Ask the API server whether ``user`` (AdmissionReview userInfo) may do something.
 
@@ -180,9 +206,9 @@ class Api:
         body: dict[str, Any] | list[dict[str, Any]] | None,
         content_type: str | None,
     ) -> dict[str, Any]:
-        return await asyncio.to_thread(
-            self._call_sync, method, path, kind, query, body, content_type
-        )
+        loop = asyncio.get_running_loop()
+        call = functools.partial(self._call_sync, method, path, kind, query, body, content_type)
+        return await loop.run_in_executor(self._threads, call)
 
     def _call_sync(  # noqa: PLR0917 - a thin REST call
         self,
@@ -213,9 +239,20 @@ class Api:
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise errors.TransientApiError(what, 0, str(exc)) from None
         if not 200 <= response.status < 300:
-            raise _error(what, response.status, raw, str(response.reason))
+            error = _error(what, response.status, raw, str(response.reason))
+            if isinstance(error, errors.TransientApiError):
+                error.retry_after = _retry_after(response.getheader("Retry-After"))
+            raise error
         data: dict[str, Any] = json.loads(raw or b"{}")
         return data
+
+
+def _retry_after(header: str | None) -> float | None:
+    """Seconds the API server asks to wait (API Priority and Fairness sends it with 429)."""
+    try:
+        return min(max(float(header), 0.0), 60.0) if header else None
+    except ValueError:
+        return None
 
 
 def _error(what: str, status: int, raw: bytes | None, reason: str) -> errors.ApiError:

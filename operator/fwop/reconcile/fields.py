@@ -20,6 +20,7 @@ added content goes in the same single write as changed content. Must not: do I/O
 
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import hashlib
@@ -142,6 +143,27 @@ def digest(normalized: Mapping[str, Any]) -> str:
     """A short fingerprint of a normalized object (what the store keeps per child)."""
     text = json.dumps(normalized, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+_LIVE_DIGESTS: collections.OrderedDict[tuple[str, str, Exceptions], str] = collections.OrderedDict()
+_LIVE_DIGESTS_LIMIT = 65536
+
+
+def live_digest(live: Mapping[str, Any], exceptions: Exceptions) -> str:
+    """``digest(normalize(live))``, computed once per object version.
+
+    A bounded memo: the same version is judged on every pass until it changes.
+    """
+    meta = live.get("metadata", {})
+    key = (str(meta.get("uid", "")), str(meta.get("resourceVersion", "")), exceptions)
+    if not key[0] or not key[1]:
+        return digest(normalize(live, exceptions))
+    found = _LIVE_DIGESTS.get(key)
+    if found is None:
+        found = _LIVE_DIGESTS[key] = digest(normalize(live, exceptions))
+        if len(_LIVE_DIGESTS) > _LIVE_DIGESTS_LIMIT:
+            _LIVE_DIGESTS.popitem(last=False)
+    return found
 
 
 def desired_digest(desired: Mapping[str, Any]) -> str:

@@ -77,6 +77,13 @@ class Child:
     """The store's Reference for the child, if any."""
     expected: Mapping[str, Any] | None = None
     """Audit mode: the normalized object a heal would produce (from a dry-run)."""
+    desired_key: str = ""
+    """The rendering's digest when the caller has it already (else computed here)."""
+
+    @property
+    def rendering(self) -> str:
+        """The digest of the rendering."""
+        return self.desired_key or fields.desired_digest(self.desired)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,12 +147,12 @@ def in_sync(child: Child, ctx: Context) -> tuple[bool, str]:
     """Whether a live child equals its reference (or is adoptable); and its digest."""
     assert child.live is not None
     exc = exceptions(child.desired, ctx)
-    current = fields.digest(fields.normalize(child.live, exc))
+    current = fields.live_digest(child.live, exc)
     ref = child.reference
     valid = (
         ref is not None
         and ref.object_uid == child.live["metadata"].get("uid")
-        and ref.desired == fields.desired_digest(child.desired)
+        and ref.desired == child.rendering
     )
     if valid:
         return current == ref.digest, current

@@ -196,6 +196,30 @@ def _ready(outcome: Outcome) -> Condition:
     return Condition(cond.READY, FALSE, "Progressing", message)
 
 
+HOLD_SECONDS = 5.0
+"""How long the first status of a new generation may wait for its pods (one write, not two)."""
+
+
+def hold(outcome: Outcome, previous: Mapping[str, Any] | None, waited: float) -> float | None:
+    """Seconds to hold back the first status of a generation while its rollout runs.
+
+    A new workload's first pass creates the children; its pods are usually available a
+    moment later. Writing "Progressing" and then "Available" costs two status writes per
+    workload, so a first status that would only say "rolling out" waits up to
+    HOLD_SECONDS; anything worth saying (a failure, a conflict, a block, a stall, an
+    invalid spec) is written at once, and so is everything after the first.
+    """
+    if outcome.invalid or outcome.failures or outcome.conflicts or outcome.blocked:
+        return None
+    if (previous or {}).get("observedGeneration") == outcome.generation:
+        return None
+    available, _ = deployment_available(outcome.deployment)
+    if available or stalled(outcome.deployment) is not None or outcome.deployment is None:
+        return None
+    remaining = HOLD_SECONDS - waited
+    return remaining if remaining > 0 else None
+
+
 def build(outcome: Outcome, previous: Mapping[str, Any] | None, now: str) -> dict[str, Any]:
     """The full status object to write (conditions merged with the previous ones)."""
     previous = previous or {}
