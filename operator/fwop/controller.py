@@ -217,10 +217,25 @@ class Controller:
         self.queue.add(key)
 
     def child_seen(self, body: Mapping[str, Any], deleted: bool) -> None:
-        """An event on an object of a child kind: route it to its workload by owner uid."""
+        """An event on an object of a child kind: route it to its workload by owner uid.
+
+        The echo of the operator's own write (the object equals its reference) needs no
+        pass; a Deployment always does (its status says whether the workload is Ready).
+        """
         key = self.store.child_seen(body, deleted)
-        if key is not None:
+        if key is not None and (deleted or not self._echo(body)):
             self.queue.add(key)
+
+    def _echo(self, body: Mapping[str, Any]) -> bool:
+        if body.get("kind") == "Deployment":
+            return False
+        ckey = store.child_key(body)
+        ref, live = self.store.references.get(ckey), self.store.children.get(ckey)
+        if ref is None or live is None or not isinstance(ref.exceptions, fields.Exceptions):
+            return False
+        if ref.object_uid != live["metadata"].get("uid"):
+            return False
+        return fields.live_digest(live, ref.exceptions) == ref.digest
 
     def pod_seen(self, body: Mapping[str, Any], deleted: bool) -> None:
         """A pod event: a pod of a workload (or one that was) queues its workload."""
@@ -358,8 +373,17 @@ class Controller:
         )
         if decision.spec is not None:
             desired, keys = self._rendered(judged, parsed, decision, ctx.owner)
-            for manifest, desired_key in zip(desired, keys, strict=True):
-                await self._child(body, manifest, desired_key, ctx, results, log)
+            for wave in _waves(list(zip(desired, keys, strict=True))):
+                await asyncio.gather(*(self._child(body, d, k, ctx, results, log) for d, k in wave))
+            order = {(d["kind"], d["metadata"]["name"]): i for i, d in enumerate(desired)}
+            results.live.sort(key=lambda c: order.get((c["kind"], c["metadata"]["name"]), -1))
+            # Waves run children at once: keep every report in a stable order.
+            results.failures.sort()
+            results.conflicts.sort()
+            results.findings.sort(key=lambda f: f.key)
+            named = {f"{d['kind']} {d['metadata']['name']}": i for i, d in enumerate(desired)}
+            results.created.sort(key=lambda c: named.get(c, -1))
+            results.updated.sort(key=lambda c: named.get(c, -1))
             if not results.conflicts:
                 for gone in plan.prune(desired, self.store.owned(ctx.owner), ctx.owner):
                     await self.executor.delete(body, gone, log)
@@ -569,6 +593,19 @@ class Controller:
         body["status"] = written.get("status", new)
         ready = next(c for c in new["conditions"] if c["type"] == "Ready")
         log.info("status written", ready=ready["status"], reason=ready["reason"])
+
+
+# Children are written in waves, each wave at once: the namespace's Pod Security labels,
+# then everything that guards the pods (identity, RBAC, network fence, secrets, Service),
+# then the Deployment, then its PodDisruptionBudget. No pod runs before its fence.
+_WAVE_OF = {"Namespace": 0, "Deployment": 2, "PodDisruptionBudget": 3}
+
+
+def _waves(children: list[tuple[dict[str, Any], str]]) -> list[list[tuple[dict[str, Any], str]]]:
+    waves: dict[int, list[tuple[dict[str, Any], str]]] = {}
+    for child in children:
+        waves.setdefault(_WAVE_OF.get(child[0]["kind"], 1), []).append(child)
+    return [waves[w] for w in sorted(waves)]
 
 
 @dataclasses.dataclass

@@ -109,7 +109,8 @@ class Executor:
         action = decided.action
         if action is plan.Action.KEEP:
             if decided.adopt and child.live is not None:
-                self._remember(child.rendering, child.live, decided.adopt)
+                exc = plan.exceptions(child.desired, ctx)
+                self._remember(child.rendering, child.live, decided.adopt, exc)
             return dict(child.live) if child.live is not None else None
         if action is plan.Action.CONFLICT:
             results.conflicts.append(decided.message)
@@ -125,7 +126,7 @@ class Executor:
         owner = ctx.owner
         newest = self.store.written(written, owner)
         exc = plan.exceptions(child.desired, ctx)
-        self._remember(child.rendering, written, fields.live_digest(written, exc))
+        self._remember(child.rendering, written, fields.live_digest(written, exc), exc)
         metrics.CHILD_WRITES.labels(decided.kind, str(decided.why)).inc()
         if decided.why is plan.Why.HEAL:
             found = (
@@ -186,12 +187,15 @@ class Executor:
         exc = plan.exceptions(child.desired, ctx)
         return await self.api.replace(fields.replacement(child.desired, found, exc))
 
-    def _remember(self, rendering: str, live: Mapping[str, Any], digest: str) -> None:
+    def _remember(
+        self, rendering: str, live: Mapping[str, Any], digest: str, exc: fields.Exceptions
+    ) -> None:
         ckey = store.child_key(live)
         self.store.references[ckey] = store.Reference(
             object_uid=str(live["metadata"].get("uid", "")),
             desired=rendering,
             digest=digest,
+            exceptions=exc,
         )
 
     async def _namespace(

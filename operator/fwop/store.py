@@ -35,6 +35,8 @@ class Reference:
     """Digest of the rendering written; a new rendering makes the reference stale."""
     digest: str
     """Digest of the normalized object the server returned."""
+    exceptions: object = None
+    """The fields.Exceptions the digest was computed with (to judge watch echoes)."""
 
 
 def plain(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -135,6 +137,14 @@ def slim_pod(body: Mapping[str, Any]) -> dict[str, Any]:
                      "labelManagers": _label_managers(meta)},
         "spec": {f: images(f) for f in ("containers", "initContainers", "ephemeralContainers")},
     })  # fmt: skip
+
+
+def _same_pod(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    def strip(pod: Mapping[str, Any]) -> Any:
+        meta = {k: v for k, v in pod.get("metadata", {}).items() if k != "resourceVersion"}
+        return meta, pod.get("spec")
+
+    return bool(strip(one) == strip(other))
 
 
 def child_key(obj: Mapping[str, Any]) -> ChildKey:
@@ -278,9 +288,13 @@ class Store:
         if deleted:
             self._forget_pod(pkey)
         elif newer(meta, self.pods.get(pkey)):
-            self.pods[pkey] = slim_pod(body)
+            slim = slim_pod(body)
+            before = self.pods.get(pkey)
+            self.pods[pkey] = slim
             self._pod_owner[pkey] = (owner, object_uid)
             self._pods_of.setdefault(owner, set()).add(pkey)
+            if before is not None and _same_pod(before, slim):
+                return None  # only its status moved: nothing pod drift reads
         return self._keys.get(owner)
 
     def _forget_pod(self, pkey: Key) -> None:
