@@ -97,6 +97,14 @@ bench: venv ## Benchmarks that print figures: drift heal latency, webhook latenc
 	$(BIN)/python bench/drift_heal.py --edits 200
 	env -u KUBECONFIG $(BIN)/python bench/webhook_latency.py --reviews 500 --concurrency 8
 
+# Workload counts of bench-scale, e.g. make bench-scale N="100 1000 10000".
+N ?= 100 1000
+
+.PHONY: bench-scale
+bench-scale: venv ## Scale benchmark: N workloads (N="100 1000") vs plain applies; build/bench-scale.json
+	cluster/build.sh >/dev/null
+	env -u KUBECONFIG $(BIN)/python bench/scale.py $(N)
+
 # ---- In-cluster install (manifests/, docs/install.md) ---------------------------------------
 # IMAGE=<name>@sha256:<digest> (or <name>:<tag>) replaces the image pinned in manifests/.
 IMAGE ?=

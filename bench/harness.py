@@ -71,10 +71,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def operator(c: Cluster, log: Path, env: Mapping[str, str] | None = None) -> Iterator[None]:
-    """`fwop-operator` against the cluster, on loopback ports, until the block ends."""
+def operator(
+    c: Cluster, log: Path, env: Mapping[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes] | None]:
+    """`fwop-operator` against the cluster, on loopback ports, until the block ends.
+
+    Yields its process (None on an external cluster, which runs its own operator).
+    """
     if c.state is None:  # an external cluster runs its own operator
-        yield
+        yield None
         return
     full = {
         **os.environ,
@@ -93,10 +98,14 @@ def operator(c: Cluster, log: Path, env: Mapping[str, str] | None = None) -> Ite
             stderr=subprocess.STDOUT,
         )
     try:
-        yield
+        yield proc
     finally:
         proc.terminate()
-        proc.wait(30)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:  # never leave it running behind the benchmark
+            proc.kill()
+            proc.wait(30)
 
 
 def percentile(values: list[float], q: float) -> float:

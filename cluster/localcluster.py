@@ -9,6 +9,14 @@ fake nodes so that pods get scheduled and turn Running.
 Everything lives in one state folder (default: `.cluster/` at the repository root): PKI,
 etcd data, one log per component, the PIDs it started and `kubeconfig` for the admin.
 
+Each fake node offers 110 pods, 32 CPU and 256Gi of memory unless the environment of `up`
+says otherwise: `FWOP_NODE_PODS`, `FWOP_NODE_CPU` and `FWOP_NODE_MEMORY` (Kubernetes
+quantities, e.g. `FWOP_NODE_PODS=4000 FWOP_NODE_CPU=2000 FWOP_NODE_MEMORY=4Ti`), read when
+the cluster starts (bench/scale.py sizes them for thousands of pods). The controller
+manager and the scheduler talk to the API server at up to 200 requests/s (burst 400)
+instead of their defaults (20/30 and 50/100), so thousands of pods are not throttled on the
+client side; kwok has no client rate limit to raise.
+
     python3 cluster/localcluster.py up      # idempotent: a running cluster is left alone
     python3 cluster/localcluster.py down    # stops exactly the PIDs it started, removes state
     python3 cluster/localcluster.py status
@@ -23,6 +31,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -31,7 +40,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +54,12 @@ NODES = (
     ("fwop-node-b", "eu-west-1", "eu-west-1b"),
     ("fwop-node-c", "eu-central-1", "eu-central-1a"),
 )
+# What each fake node offers, and the variables of `up`'s environment that change it.
+NODE_CAPACITY = {"pods": "110", "cpu": "32", "memory": "256Gi"}
+NODE_CAPACITY_ENV = {"pods": "FWOP_NODE_PODS", "cpu": "FWOP_NODE_CPU", "memory": "FWOP_NODE_MEMORY"}
+QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?")
+# Client-side rate limit of the controller manager and the scheduler (requests/s, burst).
+COMPONENT_QPS = ("--kube-api-qps=200", "--kube-api-burst=400")
 # Order matters: each component needs the ones before it.
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 # Files and folders `down` removes; anything else in the state folder (a nested instance,
@@ -194,6 +209,7 @@ class Cluster:
         if self.is_up():
             log(f"already up ({self.kubeconfig})")
             return
+        capacity = node_capacity(os.environ)  # a bad value fails before anything starts
         if self.running_pids() or self.state_file.exists():
             log("found a stale or half-started cluster; stopping it first")
             self.down()
@@ -217,7 +233,7 @@ class Cluster:
         pids: dict[str, int] = {}
         try:
             self._start_all(bins, ports, pids)
-            self._nodes(bins, pids)
+            self._nodes(bins, pids, capacity)
             self._addons(bins)
         except BaseException:
             log(
@@ -337,6 +353,7 @@ class Cluster:
                 # Fake nodes never host real load: react to node changes quickly.
                 "--node-monitor-grace-period=40s",
                 "--concurrent-gc-syncs=20",
+                *COMPONENT_QPS,
             ],
             pids,
         )
@@ -347,6 +364,7 @@ class Cluster:
                 *common,
                 f"--secure-port={ports['scheduler']}",
                 *self._component_kubeconfigs(k / "scheduler.kubeconfig"),
+                *COMPONENT_QPS,
             ],
             pids,
         )
@@ -375,7 +393,7 @@ class Cluster:
             f"--authorization-kubeconfig={path}",
         ]
 
-    def _nodes(self, bins: Binaries, pids: dict[str, int]) -> None:
+    def _nodes(self, bins: Binaries, pids: dict[str, int], capacity: dict[str, str]) -> None:
         self.kubectl(
             bins,
             "apply",
@@ -383,7 +401,7 @@ class Cluster:
             "--field-manager=localcluster",
             "-f",
             "-",
-            stdin=nodes_yaml(),
+            stdin=nodes_yaml(capacity),
         )
         names = [n for n, _, _ in NODES]
 
@@ -582,8 +600,23 @@ def write_kubeconfig(path: Path, server: str, pki: Path, user: str, name: str) -
     path.chmod(0o600)
 
 
-def nodes_yaml() -> str:
+def node_capacity(env: Mapping[str, str]) -> dict[str, str]:
+    """Each node's pods, cpu and memory: NODE_CAPACITY, overridden by FWOP_NODE_* variables."""
+    capacity = {}
+    for resource, default in NODE_CAPACITY.items():
+        variable = NODE_CAPACITY_ENV[resource]
+        value = env.get(variable, "").strip() or default
+        valid = value.isdigit() if resource == "pods" else QUANTITY.fullmatch(value)
+        if not valid:
+            kind = "a whole number" if resource == "pods" else "a Kubernetes quantity"
+            raise RuntimeError(f"{variable}={value!r} is not {kind}")
+        capacity[resource] = value
+    return capacity
+
+
+def nodes_yaml(capacity: Mapping[str, str] | None = None) -> str:
     """Node objects for kwok to manage (it selects them by the label type=kwok)."""
+    resources = dict(capacity or NODE_CAPACITY)
     docs = []
     for name, region, zone in NODES:
         docs.append(
@@ -607,10 +640,7 @@ def nodes_yaml() -> str:
                             "topology.kubernetes.io/zone": zone,
                         },
                     },
-                    "status": {
-                        "allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
-                        "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"},
-                    },
+                    "status": {"allocatable": resources, "capacity": resources},
                 }
             )
         )
