@@ -122,7 +122,7 @@ class Executor:
             return dict(child.live) if child.live is not None else None
         if action is plan.Action.APPLY:
             return await self._namespace(body, decided, results, log)
-        written = await self._write(child, decided, ctx)
+        written, before = await self._write(child, decided, ctx)
         owner = ctx.owner
         newest = self.store.written(written, owner)
         exc = plan.exceptions(child.desired, ctx)
@@ -131,8 +131,8 @@ class Executor:
         if decided.why is plan.Why.HEAL:
             found = (
                 list(decided.findings)
-                if child.live is None
-                else plan.healed_findings(child.desired, child.live, written, ctx)
+                if before is None
+                else plan.healed_findings(child.desired, before, written, ctx)
             )
             self._drift(body, found, results, log)
         else:
@@ -145,12 +145,14 @@ class Executor:
 
     async def _write(
         self, child: plan.Child, decided: plan.Step, ctx: plan.Context
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], Mapping[str, Any] | None]:
+        """Write one child; returns what the server stored and what it replaced (if any)."""
         if decided.action is plan.Action.CREATE or child.live is None:
             return await self._create(child, ctx)
         exc = plan.exceptions(child.desired, ctx)
         try:
-            return await self.api.replace(fields.replacement(child.desired, child.live, exc))
+            body = fields.replacement(child.desired, child.live, exc)
+            return await self.api.replace(body), child.live
         except errors.TransientApiError as error:
             if error.status != HTTP_CONFLICT:
                 raise
@@ -160,9 +162,11 @@ class Executor:
         fresh = await self.api.get(kind, meta.get("namespace"), meta["name"])
         if fresh is None:
             raise errors.TransientApiError(decided.kind, HTTP_CONFLICT, "deleted during the write")
-        return await self.api.replace(fields.replacement(child.desired, fresh, exc))
+        return await self.api.replace(fields.replacement(child.desired, fresh, exc)), fresh
 
-    async def _create(self, child: plan.Child, ctx: plan.Context) -> dict[str, Any]:
+    async def _create(
+        self, child: plan.Child, ctx: plan.Context
+    ) -> tuple[dict[str, Any], Mapping[str, Any] | None]:
         """Create a child; if something took the name meanwhile, judge that instead.
 
         The store may simply not know the object (it is not labelled as a child, or the
@@ -170,7 +174,7 @@ class Executor:
         is this workload's (replaced if it differs) or it is someone else's (a conflict).
         """
         try:
-            return await self.api.create_object(dict(child.desired))
+            return await self.api.create_object(dict(child.desired)), None
         except errors.TransientApiError as error:
             if error.status != HTTP_CONFLICT:
                 raise
@@ -180,12 +184,15 @@ class Executor:
         )
         if found is None:
             raise errors.TransientApiError(str(child.desired["kind"]), HTTP_CONFLICT, "gone again")
-        if store.workload_owner(found) != ctx.owner:
+        if not self.store.ours(store.child_key(found), found, ctx.owner):
             raise ChildConflictError(
                 plan.step(plan.Child(child.desired, found, False), ctx).message
             )
+        known = plan.Child(child.desired, found, True, child.reference, None, child.desired_key)
+        if plan.in_sync(known, ctx)[0]:
+            return found, found  # only the store did not know it: nothing to write
         exc = plan.exceptions(child.desired, ctx)
-        return await self.api.replace(fields.replacement(child.desired, found, exc))
+        return await self.api.replace(fields.replacement(child.desired, found, exc)), found
 
     def _remember(
         self, rendering: str, live: Mapping[str, Any], digest: str, exc: fields.Exceptions

@@ -12,6 +12,7 @@ last write (see ``fwop.reconcile.fields``). Must not: do I/O, or decide what to 
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 from collections.abc import Iterator, Mapping
@@ -21,6 +22,8 @@ from fwop.api import group
 
 Key = tuple[str, str]
 """A workload: (namespace, name)."""
+TOMBSTONES = 65536
+"""Children remembered after they left the store (bounded)."""
 ChildKey = tuple[str, str, str]
 """A child: (kind, namespace, name)."""
 
@@ -75,8 +78,10 @@ def slim_child(body: Mapping[str, Any]) -> dict[str, Any]:
     adoption). Dropped: the operator's own managedFields entries, status subresource
     entries, and the status of every other kind.
     """
-    obj = plain(body)
-    meta = obj.setdefault("metadata", {})
+    # Objects from the operator's own watch, lists and reads are fresh dicts nobody else
+    # holds: a shallow copy is enough (only metadata and status are changed below).
+    obj = dict(body) if isinstance(body, dict) else plain(body)
+    meta = obj["metadata"] = dict(obj.get("metadata", {}))
     entries = [
         e
         for e in meta.get("managedFields") or ()
@@ -166,6 +171,9 @@ class Store:
         self._owned: dict[str, set[ChildKey]] = {}
         self.namespaces: dict[str, dict[str, Any]] = {}
         self.references: dict[ChildKey, Reference] = {}
+        self._tombstones: collections.OrderedDict[ChildKey, tuple[str, str]] = (
+            collections.OrderedDict()
+        )
         self.pods: dict[Key, dict[str, Any]] = {}
         self._pod_owner: dict[Key, tuple[str, str]] = {}
         self._pods_of: dict[str, set[Key]] = {}
@@ -205,6 +213,8 @@ class Store:
         owner = workload_owner(body)
         if owner is None and self._objects.get(ckey) == object_uid:
             owner = self._owner.get(ckey)  # our child, stripped of its ownerReference
+        if owner is None and self._tombstones.get(ckey, ("", ""))[1] == object_uid:
+            owner = self._tombstones[ckey][0]  # back in the watch's selector, still ours
         if owner is None:
             return None
         if deleted:
@@ -231,24 +241,62 @@ class Store:
         self._owned.setdefault(owner, set()).add(ckey)
 
     def forget(self, ckey: ChildKey) -> None:
-        """A child is gone (deleted, or vanished across a relist)."""
+        """A child is gone, or left the watch's label selector.
+
+        Gone: deleted, or vanished across a relist; left: someone stripped its labels. The
+        store keeps who it was, so an object found later under the name with the same uid
+        is still known as ours.
+        """
         self.children.pop(ckey, None)
         self.references.pop(ckey, None)
-        self._objects.pop(ckey, None)
+        object_uid = self._objects.pop(ckey, None)
         owner = self._owner.pop(ckey, None)
         if owner is not None:
             self._owned.get(owner, set()).discard(ckey)
+            if object_uid:
+                self._tombstones[ckey] = (owner, object_uid)
+                self._tombstones.move_to_end(ckey)
+                while len(self._tombstones) > TOMBSTONES:
+                    self._tombstones.popitem(last=False)
 
     def owner_of(self, ckey: ChildKey) -> str | None:
         """The uid of the workload a child belongs to, if the store knows it."""
         return self._owner.get(ckey)
 
+    def relisted(self, kind: str, seen: set[tuple[str, str]]) -> list[Key]:
+        """A fresh list of one child kind held ``seen``: forget the rest.
+
+        They were deleted while no watch ran; returns the workloads that lost a child.
+        """
+        owners = []
+        for ckey in [c for c in self.children if c[0] == kind and (c[1], c[2]) not in seen]:
+            owner = self._owner.get(ckey)
+            self.forget(ckey)
+            key = self._keys.get(owner) if owner else None
+            if key is not None:
+                owners.append(key)
+        return owners
+
+    def pods_relisted(self, seen: set[tuple[str, str]]) -> None:
+        """A fresh list of pods: forget the ones it did not hold."""
+        for pkey in [p for p in self.pods if p not in seen]:
+            self._forget_pod(pkey)
+
+    def namespaces_relisted(self, seen: set[tuple[str, str]]) -> None:
+        """A fresh list of namespaces: forget the ones it did not hold."""
+        names = {name for _, name in seen}
+        for name in [n for n in self.namespaces if n not in names]:
+            del self.namespaces[name]
+
     def ours(self, ckey: ChildKey, obj: Mapping[str, Any], owner: str) -> bool:
         """Whether this very object is (or was, before a tamper) a child of ``owner``."""
         if workload_owner(obj) == owner:
             return True
+        object_uid = obj["metadata"].get("uid")
         known = self._objects.get(ckey)
-        return known is not None and known == obj["metadata"].get("uid")
+        if known is not None:
+            return bool(known == object_uid)
+        return self._tombstones.get(ckey) == (owner, object_uid)
 
     def owned(self, owner: str) -> Iterator[tuple[ChildKey, dict[str, Any]]]:
         """The children the store holds for a workload uid."""
@@ -285,6 +333,8 @@ class Store:
             owner = known[0]
         if owner is None:
             return None
+        if deleted and not meta.get("deletionTimestamp") and pkey in self.pods:
+            deleted = False  # not deleted: relabelled out of the watch's selector (drift)
         if deleted:
             self._forget_pod(pkey)
         elif newer(meta, self.pods.get(pkey)):

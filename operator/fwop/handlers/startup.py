@@ -16,7 +16,7 @@ from typing import Any
 
 import kopf
 
-from fwop import controller, health, leader, logs
+from fwop import controller, health, leader, logs, memory
 from fwop.handlers import runtime
 from fwop.kube import api as kube_api
 from fwop.kube import events
@@ -31,8 +31,10 @@ _runners: list[Any] = []
 async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     """Connect, start the reconcile workers, the health endpoints and the webhook server."""
     opts = runtime.OPTIONS
+    memory.start()
     if opts.webhook_enabled:  # not ready before the webhook answers, whatever else is up
-        runtime.HEALTH.fail("webhook", "starting")
+        missing = _missing_certificates()
+        runtime.HEALTH.fail("webhook", _no_certificates(missing) if missing else "starting")
     settings.posting.enabled = False  # the operator posts its own Events (kube/events.py)
     settings.watching.server_timeout = 300
     if opts.http_port:
@@ -67,12 +69,22 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     )
 
 
+def _missing_certificates() -> list[str]:
+    opts = runtime.OPTIONS
+    cert, key = opts.webhook_cert_dir / "tls.crt", opts.webhook_cert_dir / "tls.key"
+    return [str(p) for p in (cert, key) if not p.is_file()]
+
+
+def _no_certificates(missing: list[str]) -> str:
+    return f"certificate files not found: {', '.join(missing)}; admission is refused"
+
+
 def _configure_webhook(settings: kopf.OperatorSettings) -> None:
     opts = runtime.OPTIONS
     cert, key = opts.webhook_cert_dir / "tls.crt", opts.webhook_cert_dir / "tls.key"
-    missing = [str(p) for p in (cert, key) if not p.is_file()]
+    missing = _missing_certificates()
     if missing:
-        why = f"certificate files not found: {', '.join(missing)}; admission is refused"
+        why = _no_certificates(missing)
         runtime.HEALTH.fail("webhook", why)
         _log.error("webhook not started", reason=why)
         settings.admission.server = _NotServing()

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import copy
 import functools
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import urllib3
@@ -33,6 +35,8 @@ USER_AGENT = f"fwop/{fwop.__version__}"
 
 CONNECTIONS = 16
 """Concurrent requests (threads and pooled connections): see docs/scale.md for the sizing."""
+WATCH_CONNECTIONS = 16
+"""Connections of the watch streams' own pool (one per watched kind, and spares)."""
 
 
 def connect(identity: str = "", connections: int = CONNECTIONS) -> client.ApiClient:
@@ -58,15 +62,28 @@ class Api:
 
     def __init__(self, api_client: client.ApiClient, connections: int = CONNECTIONS) -> None:
         self._client = api_client
+        self._streams: client.ApiClient | None = None
         # Its own threads: the default executor (6 threads on 2 cores) would cap every
         # concurrent reconcile, admission read and Event post together.
         self._threads = concurrent.futures.ThreadPoolExecutor(
             max_workers=connections, thread_name_prefix="fwop-api"
         )
 
+    @property
+    def streams(self) -> client.ApiClient:
+        """A client of its own for long watch streams (they hold a connection each)."""
+        if self._streams is None:
+            configuration = copy.copy(self._client.configuration)
+            configuration.connection_pool_maxsize = WATCH_CONNECTIONS
+            self._streams = client.ApiClient(configuration)
+            self._streams.user_agent = self._client.user_agent
+        return self._streams
+
     def close(self) -> None:
-        """Release the connection pool and the threads."""
+        """Release the connection pools and the threads."""
         self._client.close()
+        if self._streams is not None:
+            self._streams.close()
         self._threads.shutdown(wait=False, cancel_futures=True)
 
     async def apply(self, manifest: dict[str, Any], *, force: bool = True) -> dict[str, Any]:
@@ -128,11 +145,21 @@ class Api:
         except errors.NotFoundError:
             return None
 
-    async def list_all(
+    async def pages(
         self, kind: kinds.Kind, label_selector: str | None = None, page: int = 500
-    ) -> list[dict[str, Any]]:
-        """Every object of a kind, cluster-wide, page by page (the resync's fresh look)."""
-        items: list[dict[str, Any]] = []
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every object of a kind, cluster-wide, one page at a time (the resync's fresh look).
+
+        Pages, not one list: a caller that handles each page and lets it go never holds
+        the whole cluster at once.
+        """
+        async for items, _ in self.pages_with_version(kind, label_selector, page):
+            yield items
+
+    async def pages_with_version(
+        self, kind: kinds.Kind, label_selector: str | None = None, page: int = 500
+    ) -> AsyncIterator[tuple[list[dict[str, Any]], str]]:
+        """Pages of a list, each with the list's resourceVersion (to watch from)."""
         token = ""
         while True:
             query = [("limit", str(page))]
@@ -141,11 +168,20 @@ class Api:
             if token:
                 query.append(("continue", token))
             answer = await self._call("GET", kind.path(), kind, query, None, None)
-            for item in answer.get("items", []):
-                items.append({"apiVersion": kind.api_version, "kind": kind.kind, **item})
+            items = [
+                {"apiVersion": kind.api_version, "kind": kind.kind, **item}
+                for item in answer.get("items", [])
+            ]
+            yield items, str(answer.get("metadata", {}).get("resourceVersion", ""))
             token = answer.get("metadata", {}).get("continue") or ""
             if not token:
-                return items
+                return
+
+    async def list_all(
+        self, kind: kinds.Kind, label_selector: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every object of a kind, cluster-wide, in one list."""
+        return [item async for page in self.pages(kind, label_selector) for item in page]
 
     async def delete(
         self, kind: kinds.Kind, namespace: str, name: str, uid: str | None = None

@@ -196,7 +196,7 @@ def _ready(outcome: Outcome) -> Condition:
     return Condition(cond.READY, FALSE, "Progressing", message)
 
 
-HOLD_SECONDS = 5.0
+HOLD_SECONDS = 2.0
 """How long the first status of a new generation may wait for its pods (one write, not two)."""
 
 
