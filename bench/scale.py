@@ -37,7 +37,9 @@ The workload is examples/batch-reconciliation.yaml copied N times (batch-0..N-1 
    invalid; a workload judged twice counts twice, so this bounds "every workload judged"
    from below; the passes over the whole window are printed too), and its writes from the
    restart until 60 s after it, or 10 s after the N-th pass when that comes later (0 when
-   nothing changed).
+   nothing changed). Memory: the operator started once more with FWOP_TRACEMALLOC=1; once
+   it has completed N passes, SIGUSR1 makes it log where its traced heap lies, by module
+   and by source line (fwop.memory), printed with the traced total per workload.
 
 Prints a table per N and the idle and restart lines, and writes every figure to
 build/bench-scale.json. Waits time out after 120 s + 0.25 s per workload; a timeout is
@@ -54,6 +56,7 @@ import datetime
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -686,6 +689,35 @@ def judge_times(
     return first, None
 
 
+def measure_memory(c: harness.Cluster, n: int, port: int, env: dict[str, str]) -> dict[str, Any]:
+    """Where the memory goes: the operator once more with FWOP_TRACEMALLOC=1 (fwop.memory);
+    once it has judged every workload, SIGUSR1 makes it log a breakdown. Not timed: tracing
+    slows it and adds its own memory (the RSS here is not the operator's RSS)."""
+    assert c.state is not None
+    log = c.state / f"operator-{n}-memory.log"
+    say("memory: the operator again, tracing allocations")
+    traced = {**env, "FWOP_TRACEMALLOC": "1", "FWOP_LOG_LEVEL": "INFO"}
+    with harness.operator(c, log, traced) as proc:
+        assert proc is not None
+        _, judged = judge_times(port, proc, n, time.monotonic(), log)
+        time.sleep(5)  # the last status writes and their echoes
+        proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for line in log.read_text(errors="replace").splitlines():
+                if line.startswith("{") and '"event": "memory"' in line:
+                    breakdown = json.loads(line)
+                    return {
+                        "judged": judged is not None,
+                        "traced_mib": breakdown["traced_mib"],
+                        "traced_kib_per_workload": round(1024 * breakdown["traced_mib"] / n, 1),
+                        "by_module": breakdown["by_module"],
+                        "by_line": breakdown["by_line"],
+                    }
+            time.sleep(0.5)
+    return {"judged": judged is not None, "traced_mib": None}
+
+
 def measure_n(doc: dict[str, Any], n: int, last: bool) -> dict[str, Any]:
     """One N on a fresh cluster: floor, operator; after the last N also idle and restart."""
     state = harness.REPO / ".cluster" / STATE
@@ -715,6 +747,7 @@ def measure_n(doc: dict[str, Any], n: int, last: bool) -> dict[str, Any]:
             if last:
                 run["stop_s"] = time.monotonic() - stopping
                 run["restart"] = measure_restart(c, audit, n, port, env)
+                run["memory"] = measure_memory(c, n, port, env)
         finally:
             audit.stop()
             api.client.close()
@@ -804,6 +837,17 @@ def report_after(run: dict[str, Any]) -> None:
             f"the restart: {writes_text(again)}; passes {again['passes']}; "
             f"RSS {again['rss_mib']:.0f} MiB, peak {again['peak_rss_mib']:.0f} MiB"
         )
+    traced = run.get("memory")
+    if traced and traced.get("traced_mib") is not None:
+        print(
+            f"memory with {run['n']} workloads (tracemalloc): {traced['traced_mib']} MiB traced, "
+            f"{traced['traced_kib_per_workload']} KiB per workload; by module (MiB):"
+        )
+        for module, mib in list(traced["by_module"].items())[:12]:
+            print(f"  {mib:>7}  {module}")
+        print("  largest sites:")
+        for site in traced["by_line"][:12]:
+            print(f"    {site}")
 
 
 def machine() -> dict[str, Any]:

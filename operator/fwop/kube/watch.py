@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -58,7 +59,7 @@ class Watcher:
         self.on_listed = on_listed
         self.label_selector = label_selector
         self.lists = 0
-        self._response: Any = None
+        self._socket: socket.socket | None = None
         self._version = ""
         self._task: asyncio.Task[None] | None = None
 
@@ -67,19 +68,21 @@ class Watcher:
         self._task = asyncio.create_task(self._run(), name=f"fwop-watch-{self.kind.plural}")
 
     async def stop(self) -> None:
-        """Stop watching (closes the stream under the reading thread)."""
+        """Stop watching: the task ends, and the stream's socket is shut under its thread."""
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self._close()
+        self._interrupt()
 
-    def _close(self) -> None:
-        response, self._response = self._response, None
-        if response is not None:
-            with contextlib.suppress(Exception):
-                response.release_conn()
-                response.close()
+    def _interrupt(self) -> None:
+        # Closing the response from this thread would wait for the reader's lock (until the
+        # next event or bookmark, up to a minute) with the event loop blocked; shutting the
+        # socket down wakes the reading thread at once, which then closes the response.
+        sock, self._socket = self._socket, None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
     async def _run(self) -> None:
         pause = 0.5
@@ -96,8 +99,6 @@ class Watcher:
                 _log.warning("watch interrupted", kind=self.kind.kind, error=str(exc))
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 30.0)
-            finally:
-                self._close()
 
     async def _list(self) -> str:
         """List every object; returns the list's resourceVersion to watch from."""
@@ -128,12 +129,14 @@ class Watcher:
                 done.set_exception(error)
 
         def read() -> None:
+            error: BaseException | None = None
             try:
                 for event in self._events(version):
                     loop.call_soon_threadsafe(self._deliver, event)
-                loop.call_soon_threadsafe(finish, None)
             except BaseException as exc:  # handed to the loop, raised there
-                loop.call_soon_threadsafe(finish, exc)
+                error = exc
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
+                loop.call_soon_threadsafe(finish, error)
 
         threading.Thread(target=read, name=f"fwop-watch-{self.kind.plural}", daemon=True).start()
         await done
@@ -154,23 +157,34 @@ class Watcher:
             header_params={"Accept": "application/json"}, auth_settings=["BearerToken"],
         )  # fmt: skip
         response = self.client.call_api(*request, _request_timeout=(10, WATCH_SECONDS + 30))
-        self._response = response.response
-        if response.status == GONE:
-            raise _Gone
-        if response.status >= 400:
-            raise errors.TransientApiError(self.kind.kind, response.status, "watch refused")
-        for line in iter_resp_lines(self._response):
-            if not line:
-                continue
-            event = json.loads(line)
-            if event.get("type") == "ERROR":
-                code = int((event.get("object") or {}).get("code") or 0)
-                raise (
-                    _Gone
-                    if code == GONE
-                    else errors.TransientApiError(self.kind.kind, code, "watch error event")
-                )
-            yield event
+        raw = response.response
+        connection = getattr(raw, "connection", None)
+        self._socket = getattr(connection, "sock", None)
+        ended = False
+        try:
+            if response.status == GONE:
+                raise _Gone
+            if response.status >= 400:
+                raise errors.TransientApiError(self.kind.kind, response.status, "watch refused")
+            for line in iter_resp_lines(raw):
+                if not line:
+                    continue
+                event = json.loads(line)
+                if event.get("type") == "ERROR":
+                    code = int((event.get("object") or {}).get("code") or 0)
+                    raise (
+                        _Gone
+                        if code == GONE
+                        else errors.TransientApiError(self.kind.kind, code, "watch error event")
+                    )
+                yield event
+            ended = True
+        finally:
+            self._socket = None
+            if ended:
+                raw.release_conn()  # a stream the server ended cleanly: the connection is reusable
+            else:
+                raw.close()
 
     def _deliver(self, event: dict[str, Any]) -> None:
         """In the loop: one event to the consumer (bookmarks only move the version)."""
