@@ -711,6 +711,7 @@ def measure_memory(c: harness.Cluster, n: int, port: int, env: dict[str, str]) -
                         "judged": judged is not None,
                         "traced_mib": breakdown["traced_mib"],
                         "traced_kib_per_workload": round(1024 * breakdown["traced_mib"] / n, 1),
+                        "held_mib": breakdown.get("held_mib", {}),
                         "by_module": breakdown["by_module"],
                         "by_line": breakdown["by_line"],
                     }
@@ -843,8 +844,11 @@ def report_after(run: dict[str, Any]) -> None:
             f"memory with {run['n']} workloads (tracemalloc): {traced['traced_mib']} MiB traced, "
             f"{traced['traced_kib_per_workload']} KiB per workload; by module (MiB):"
         )
-        for module, mib in list(traced["by_module"].items())[:12]:
+        for module, mib in sorted(traced["by_module"].items(), key=lambda kv: -kv[1])[:8]:
             print(f"  {mib:>7}  {module}")
+        print("  held by (deep size, MiB):")
+        for holder, mib in sorted(traced["held_mib"].items(), key=lambda kv: -kv[1]):
+            print(f"  {mib:>7}  {holder}")
         print("  largest sites:")
         for site in traced["by_line"][:12]:
             print(f"    {site}")

@@ -118,6 +118,21 @@ class Controller:
         for key in self.store.relisted(kind, seen):
             self.queue.add(key)
 
+    def holders(self) -> dict[str, object]:
+        """What the operator keeps per workload, by holder (fwop.memory reports their sizes)."""
+        st = self.store
+        return {
+            "store.workloads": st.workloads,
+            "store.children": st.children,
+            "store.references": st.references,
+            "store.pods": st.pods,
+            "store.namespaces": st.namespaces,
+            "store.indexes": [st._keys, st._by_namespace, st._owner, st._objects, st._owned,
+                              st._tombstones, st._pod_owner, st._pods_of],
+            "verdict and render memo": self._memo,
+            "queue": [self._first_seen, self.queue.__dict__],
+        }  # fmt: skip
+
     async def start(self, election: leader.Election | None = None) -> None:
         """Load the cluster policy, then lead (standalone) or campaign for the Lease.
 
@@ -277,18 +292,22 @@ class Controller:
         pass; a Deployment always does (its status says whether the workload is Ready).
         """
         ckey = store.child_key(body)
-        before = self.store.children.get(ckey)
-        progress = _rollout(before) if body.get("kind") == "Deployment" else None
+        deployment = body.get("kind") == "Deployment"
+        progress = _rollout(self.store.children.get(ckey)) if deployment else None
         key = self.store.child_seen(body, deleted)
         if key is None:
             return
-        if deleted or not self._echo(body) or progress != _rollout(self.store.children.get(ckey)):
+        live = None if deleted else self.store.children.get(ckey)  # one decode per event
+        if (
+            live is None
+            or not self._echo(ckey, live)
+            or (deployment and progress != _rollout(live))
+        ):
             self.queue.add(key)
 
-    def _echo(self, body: Mapping[str, Any]) -> bool:
-        ckey = store.child_key(body)
-        ref, live = self.store.references.get(ckey), self.store.children.get(ckey)
-        if ref is None or live is None or not isinstance(ref.exceptions, fields.Exceptions):
+    def _echo(self, ckey: store.ChildKey, live: Mapping[str, Any]) -> bool:
+        ref = self.store.references.get(ckey)
+        if ref is None or not isinstance(ref.exceptions, fields.Exceptions):
             return False
         if ref.object_uid != live["metadata"].get("uid"):
             return False
@@ -657,15 +676,18 @@ class Controller:
 
 
 def _rollout(deployment: Mapping[str, Any] | None) -> Any:
-    """What of a Deployment's status decides Ready and Stalled (other status moves do not)."""
+    """What of a Deployment's status the workload's status shows (Ready, Stalled, counts).
+
+    Other moves of a rollout (total replicas, condition reasons) need no pass.
+    """
     if deployment is None or deployment.get("kind") != "Deployment":
         return None
-    status = deployment.get("status", {})
-    conditions = tuple(
-        (c.get("type"), c.get("status"), c.get("reason")) for c in status.get("conditions") or ()
+    available = deployment.get("status", {}).get("availableReplicas", 0)
+    return (
+        status_core.deployment_available(deployment),
+        status_core.stalled(deployment),
+        available,
     )
-    counts = ("observedGeneration", "replicas", "updatedReplicas", "availableReplicas")
-    return (*(status.get(k) for k in counts), conditions)
 
 
 # Children are written in waves, each wave at once: the namespace's Pod Security labels,

@@ -66,3 +66,41 @@ def test_a_deleted_workload_takes_its_children_out_of_the_store() -> None:
     live.drop_workload_children(UID)
     assert live.children == {}
     assert live.key_of(UID) is None
+
+
+def pod(labels: bool = True, rv: str = "7") -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "namespace": "team",
+        "name": "app-x1",
+        "uid": "p1",
+        "resourceVersion": rv,
+    }
+    if labels:
+        meta["labels"] = {
+            "app.kubernetes.io/managed-by": "fwop",
+            "finance.compliance.dev/workload": "app",
+        }
+    return {
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": {"containers": [{"name": "app", "image": "i"}]},
+    }
+
+
+def test_a_pod_listed_before_its_workload_is_kept_for_it() -> None:
+    live = store.Store()
+    assert live.pod_seen(pod(), deleted=False) is None  # no workload to queue yet
+    live.workload_seen(workload(), deleted=False)
+    assert [p["metadata"]["name"] for p in live.pods_of(UID)] == ["app-x1"]
+
+
+def test_a_pod_stripped_of_its_labels_stays_its_workloads() -> None:
+    live = store.Store()
+    live.workload_seen(workload(), deleted=False)
+    assert live.pod_seen(pod(), deleted=False) == ("team", "app")
+    assert live.pod_seen(pod(labels=False, rv="8"), deleted=False) == ("team", "app")
+    assert [p["metadata"]["name"] for p in live.pods_of(UID)] == ["app-x1"]
+    gone = pod(rv="9")
+    gone["metadata"]["deletionTimestamp"] = "2026-12-02T00:00:00Z"  # a deletion, not a relabel
+    live.pod_seen(gone, deleted=True)
+    assert live.pods_of(UID) == []

@@ -43,6 +43,7 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     ctl = controller.Controller(
         api, events.Recorder(api), resync_seconds=opts.resync_seconds, workers=opts.workers
     )
+    memory.hold(ctl.holders)
     election = (
         leader.Election(
             api, opts.lease_namespace, opts.lease, opts.identity, duration=opts.lease_duration
