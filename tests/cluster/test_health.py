@@ -19,20 +19,9 @@ import workloads as wl
 import yaml
 from conftest import REPO, Kube, Operator
 from kubernetes import client
-from lupa import lua51
-from support import eventually
+from support import argo_health, eventually
 
 pytestmark = pytest.mark.cluster
-
-SCRIPT = (REPO / "manifests" / "argocd" / "health-financialworkload.lua").read_text()
-
-
-def argo_health(obj: dict[str, Any]) -> tuple[str, str]:
-    """(status, message) as Argo CD would compute them for `obj`."""
-    lua = lua51.LuaRuntime()
-    lua.globals().obj = lua.table_from(obj, recursive=True)
-    result = lua.execute(SCRIPT)
-    return str(result["status"]), str(result["message"])
 
 
 def health_becomes(

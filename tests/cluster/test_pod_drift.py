@@ -18,7 +18,7 @@ import pytest
 import workloads as wl
 from conftest import Kube, Operator
 from kubernetes import client
-from support import eventually
+from support import argo_health, eventually
 
 pytestmark = pytest.mark.cluster
 
@@ -178,3 +178,6 @@ def test_a_rollout_that_cannot_progress_says_why(
     assert ready["status"] == "False"
     assert ready["reason"] == "ReplicaFailure"
     assert "exceeded quota" in ready["message"]
+    status, message = argo_health(obj)  # Argo CD's view of the same object
+    assert status == "Degraded", message
+    assert "exceeded quota" in message
