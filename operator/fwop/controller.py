@@ -415,15 +415,16 @@ class Controller:
     async def _pass(self, body: dict[str, Any], log: Any) -> status_core.Outcome:
         metadata = body["metadata"]
         generation = int(metadata.get("generation", 0))
-        judged = await self._judged(body)
-        if isinstance(judged, errors.InvalidSpecError):
-            exc = judged
+        found = await self._judged(body)
+        if isinstance(found, errors.InvalidSpecError):
+            exc = found
             reported = cond.find((body.get("status") or {}).get("conditions"), cond.RECONCILED)
             if reported is None or reported.get("message") != str(exc):  # once per finding
                 self.events(body, "Warning", "InvalidSpec", str(exc))
                 log.warning("invalid spec", problems=[str(p) for p in exc.problems])
             return status_core.Outcome(generation=generation, invalid=str(exc))
-        parsed, problems = judged.parsed, judged.problems
+        judged, parsed = found
+        problems = judged.problems
         previous = body.get("status") or {}
         steady = _steady(body)
         decision = gate.decide(
@@ -487,11 +488,15 @@ class Controller:
             violations=tuple(str(p) for p in problems),
         )
 
-    async def _judged(self, body: dict[str, Any]) -> _Judged | errors.InvalidSpecError:
-        """The parsed spec and the policy's verdict, memoized.
+    async def _judged(
+        self, body: dict[str, Any]
+    ) -> tuple[_Judged, workload_api.Workload] | errors.InvalidSpecError:
+        """The parsed spec, and the policy's verdict memoized.
 
-        Computed once per generation, policy and namespace labels: a pass over an unchanged
-        workload parses and judges nothing.
+        The verdict (and the renderings) are computed once per generation, policy and
+        namespace labels: a pass over an unchanged workload judges and renders nothing. The
+        parse is repeated (tens of microseconds) rather than kept: the parsed model was the
+        largest part of the memo (docs/scale.md).
         """
         meta = body["metadata"]
         key = (str(meta["namespace"]), str(meta["name"]))
@@ -502,17 +507,17 @@ class Controller:
             id(self.policy.spec),
             namespace.get("metadata", {}).get("resourceVersion"),
         )
-        memo = self._memo.get(key)
-        if memo is not None and memo.token == token:
-            return memo
         try:
             parsed = workload_api.parse(body)
         except errors.InvalidSpecError as exc:
             self._memo.pop(key, None)
             return exc
-        judged = _Judged(token, parsed, await self._judge(parsed))
+        memo = self._memo.get(key)
+        if memo is not None and memo.token == token:
+            return memo, parsed
+        judged = _Judged(token, await self._judge(parsed))
         self._memo[key] = judged
-        return judged
+        return judged, parsed
 
     def _rendered(
         self,
@@ -670,7 +675,10 @@ class Controller:
         written = await self.api.apply_status(
             kinds.WORKLOAD, metadata["namespace"], metadata["name"], new
         )
-        body["status"] = written.get("status", new)
+        # The store learns its own write, so that the watch's echo of it queues no pass.
+        self.store.workload_seen(
+            written if written.get("metadata") else {**body, "status": new}, deleted=False
+        )
         ready = next(c for c in new["conditions"] if c["type"] == "Ready")
         log.info("status written", ready=ready["status"], reason=ready["reason"])
 
@@ -705,13 +713,12 @@ def _waves(children: list[tuple[dict[str, Any], str]]) -> list[list[tuple[dict[s
 
 @dataclasses.dataclass
 class _Judged:
-    """A workload's parsed spec and verdict, and the renderings made from it.
+    """A workload's verdict, and the renderings made from its spec.
 
     Valid for one (uid, generation, policy, namespace labels): its ``token``.
     """
 
     token: tuple[Any, ...]
-    parsed: workload_api.Workload
     problems: tuple[errors.Problem, ...]
     renders: dict[tuple[Any, ...], tuple[str, list[str]]] = dataclasses.field(default_factory=dict)
 

@@ -16,7 +16,7 @@ import collections
 import dataclasses
 import json
 from collections.abc import Iterator, Mapping, MutableMapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fwop.api import group
 
@@ -158,29 +158,33 @@ def child_key(obj: Mapping[str, Any]) -> ChildKey:
     return (str(obj["kind"]), str(meta.get("namespace", "")), str(meta["name"]))
 
 
-class Packed(MutableMapping[ChildKey, dict[str, Any]]):
-    """Children kept as compact JSON text, with their resourceVersion beside it.
+K = TypeVar("K", Key, ChildKey)
 
-    A fifth of the memory of the decoded dicts (the store's largest holder: docs/scale.md);
-    each read decodes a fresh copy (tens of microseconds for a Deployment), so no caller
-    can change the store by changing what it read.
+
+class Packed(MutableMapping[K, dict[str, Any]], Generic[K]):
+    """Objects kept as compact JSON text, with their resourceVersion beside it.
+
+    A fifth of the memory of the decoded dicts (workloads and children were the store's
+    largest holders: docs/scale.md); each read decodes a fresh copy (tens of microseconds),
+    so no caller can change the store by changing what it read: writes go through
+    the store's methods.
     """
 
     def __init__(self) -> None:
-        self._texts: dict[ChildKey, tuple[str, str]] = {}
+        self._texts: dict[K, tuple[str, str]] = {}
 
-    def __getitem__(self, ckey: ChildKey) -> dict[str, Any]:
+    def __getitem__(self, ckey: K) -> dict[str, Any]:
         decoded: dict[str, Any] = json.loads(self._texts[ckey][1])
         return decoded
 
-    def __setitem__(self, ckey: ChildKey, obj: dict[str, Any]) -> None:
+    def __setitem__(self, ckey: K, obj: dict[str, Any]) -> None:
         version = str(obj.get("metadata", {}).get("resourceVersion", ""))
         self._texts[ckey] = (version, json.dumps(obj, separators=(",", ":")))
 
-    def __delitem__(self, ckey: ChildKey) -> None:
+    def __delitem__(self, ckey: K) -> None:
         del self._texts[ckey]
 
-    def __iter__(self) -> Iterator[ChildKey]:
+    def __iter__(self) -> Iterator[K]:
         return iter(self._texts)
 
     def __len__(self) -> int:
@@ -189,7 +193,7 @@ class Packed(MutableMapping[ChildKey, dict[str, Any]]):
     def __contains__(self, ckey: object) -> bool:
         return ckey in self._texts
 
-    def newer(self, metadata: Mapping[str, Any], ckey: ChildKey) -> bool:
+    def newer(self, metadata: Mapping[str, Any], ckey: K) -> bool:
         """Whether this version is at least as new as the one kept (see ``newer``)."""
         kept = self._texts.get(ckey)
         if kept is None:
@@ -201,10 +205,10 @@ class Store:
     """Live objects by key, children indexed by owner uid."""
 
     def __init__(self) -> None:
-        self.workloads: dict[Key, dict[str, Any]] = {}
+        self.workloads: Packed[Key] = Packed()
         self._keys: dict[str, Key] = {}
         self._by_namespace: dict[str, set[Key]] = {}
-        self.children = Packed()
+        self.children: Packed[ChildKey] = Packed()
         self._owner: dict[ChildKey, str] = {}
         self._objects: dict[ChildKey, str] = {}
         self._owned: dict[str, set[ChildKey]] = {}
@@ -230,7 +234,7 @@ class Store:
             self._keys.pop(uid, None)
             self._by_namespace.get(key[0], set()).discard(key)
             return key
-        if newer(meta, self.workloads.get(key)):
+        if self.workloads.newer(meta, key):
             self.workloads[key] = _without(plain(body), "managedFields")
             self._keys[uid] = key
             self._by_namespace.setdefault(key[0], set()).add(key)
