@@ -64,12 +64,6 @@ def newer(metadata: Mapping[str, Any], cached: Mapping[str, Any] | None) -> bool
 OPERATOR_MANAGER = "fwop"
 
 
-def _without(obj: dict[str, Any], *metadata: str) -> dict[str, Any]:
-    for key in metadata:
-        obj.get("metadata", {}).pop(key, None)
-    return obj
-
-
 def slim_child(body: Mapping[str, Any]) -> dict[str, Any]:
     """A child as drift needs it: everything but what only costs memory.
 
@@ -179,7 +173,8 @@ class Packed(MutableMapping[K, dict[str, Any]], Generic[K]):
 
     def __setitem__(self, ckey: K, obj: dict[str, Any]) -> None:
         version = str(obj.get("metadata", {}).get("resourceVersion", ""))
-        self._texts[ckey] = (version, json.dumps(obj, separators=(",", ":")))
+        # default=dict: kopf hands over bodies whose parts are mapping views, not dicts
+        self._texts[ckey] = (version, json.dumps(obj, separators=(",", ":"), default=dict))
 
     def __delitem__(self, ckey: K) -> None:
         del self._texts[ckey]
@@ -235,7 +230,10 @@ class Store:
             self._by_namespace.get(key[0], set()).discard(key)
             return key
         if self.workloads.newer(meta, key):
-            self.workloads[key] = _without(plain(body), "managedFields")
+            # One encoding, straight into the store (no deep copy first).
+            slim = dict(body)
+            slim["metadata"] = {k: v for k, v in meta.items() if k != "managedFields"}
+            self.workloads[key] = slim
             self._keys[uid] = key
             self._by_namespace.setdefault(key[0], set()).add(key)
         return key
