@@ -28,9 +28,12 @@ ChildKey = tuple[str, str, str]
 """A child: (kind, namespace, name)."""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Reference:
-    """What a child looked like right after the operator's last write of it."""
+    """What a child looked like right after the operator's last write of it.
+
+    One per child: slotted, and its exceptions shared (``fields.Exceptions.of`` interns).
+    """
 
     object_uid: str
     """The child object this is about (a recreated object gets a new uid)."""

@@ -75,14 +75,24 @@ class Exceptions:
 
     @classmethod
     def of(cls, desired: Mapping[str, Any], replicas_elsewhere: bool = False) -> Exceptions:
-        """The exceptions for a rendered child."""
+        """The exceptions for a rendered child: one shared instance per distinct value.
+
+        Every child of a kind renders the same label and annotation keys, and the store
+        keeps one per child reference: interned, ten thousand workloads share a handful.
+        """
         meta = desired.get("metadata", {})
-        return cls(
+        made = cls(
             kind=str(desired["kind"]),
             desired_labels=frozenset(meta.get("labels", {})),
             desired_annotations=frozenset(meta.get("annotations", {})),
             replicas_elsewhere=replicas_elsewhere and desired["kind"] == "Deployment",
         )
+        shared = _INTERNED.get(made)
+        if shared is not None:
+            return shared
+        if len(_INTERNED) < _INTERNED_LIMIT:  # bounded: past it, instances are not shared
+            _INTERNED[made] = made
+        return made
 
     def carried(self) -> list[tuple[str, ...]]:
         """Paths taken from the live object into a replacement."""
@@ -90,6 +100,10 @@ class Exceptions:
         if self.replicas_elsewhere:
             paths.append(REPLICAS)
         return paths
+
+
+_INTERNED: dict[Exceptions, Exceptions] = {}
+_INTERNED_LIMIT = 4096
 
 
 def _pop(obj: dict[str, Any], path: Sequence[str]) -> None:
