@@ -99,11 +99,13 @@ bench: venv ## Benchmarks that print figures: drift heal latency, webhook latenc
 
 # Workload counts of bench-scale, e.g. make bench-scale N="100 1000 10000".
 N ?= 100 1000
+# Runs per N (medians printed when above 1), e.g. make bench-scale N=1000 REPEAT=3.
+REPEAT ?= 1
 
 .PHONY: bench-scale
 bench-scale: venv ## Scale benchmark: N workloads (N="100 1000") vs plain applies; build/bench-scale.json
 	cluster/build.sh >/dev/null
-	env -u KUBECONFIG $(BIN)/python bench/scale.py $(N)
+	env -u KUBECONFIG $(BIN)/python bench/scale.py --repeat $(REPEAT) $(N)
 
 # ---- In-cluster install (manifests/, docs/install.md) ---------------------------------------
 # IMAGE=<name>@sha256:<digest> (or <name>:<tag>) replaces the image pinned in manifests/.

@@ -57,6 +57,7 @@ import json
 import math
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -811,6 +812,54 @@ def report(run: dict[str, Any]) -> None:
     )
 
 
+def report_medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each figure over the repeats of one N (ratios taken per run first)."""
+
+    def median(values: list[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return statistics.median(known) if len(known) == len(values) else None
+
+    def per_run(floor_key: str, op_key: str) -> list[float | None]:
+        return [
+            r["operator"][op_key] / r["floor"][floor_key]
+            if r["operator"][op_key] and r["floor"][floor_key]
+            else None
+            for r in runs
+        ]
+
+    n = runs[0]["n"]
+    found = {
+        "n": n,
+        "runs": len(runs),
+        "floor_applied_s": median([r["floor"]["applied_s"] for r in runs]),
+        "operator_reconciled_s": median([r["operator"]["reconciled_s"] for r in runs]),
+        "reconciled_ratio": median(per_run("applied_s", "reconciled_s")),
+        "floor_available_s": median([r["floor"]["available_s"] for r in runs]),
+        "operator_ready_s": median([r["operator"]["ready_s"] for r in runs]),
+        "ready_ratio": median(per_run("available_s", "ready_s")),
+        "reconciled_ratios": per_run("applied_s", "reconciled_s"),
+        "ready_ratios": per_run("available_s", "ready_s"),
+        "cpu_ms_per_workload": median([1000 * r["operator"]["cpu_s"] / n for r in runs]),
+        "rss_mib": median([r["operator"]["rss_mib"] for r in runs]),
+    }
+
+    def listed(values: list[float | None]) -> str:
+        return ", ".join("-" if v is None else f"{v:.2f}" for v in values)
+
+    def fmt(value: float | None, unit: str = "") -> str:
+        return "-" if value is None else f"{value:.1f}{unit}"
+
+    print(
+        f"\nN = {n}, median of {len(runs)} runs: Reconciled {fmt(found['operator_reconciled_s'])} s"
+        f" against {fmt(found['floor_applied_s'])} s, ratio {fmt(found['reconciled_ratio'], 'x')}"
+        f" (runs: {listed(found['reconciled_ratios'])}); Ready {fmt(found['operator_ready_s'])} s"
+        f" against {fmt(found['floor_available_s'])} s, ratio {fmt(found['ready_ratio'], 'x')}"
+        f" (runs: {listed(found['ready_ratios'])}); CPU {fmt(found['cpu_ms_per_workload'])} ms"
+        f" per workload; RSS {fmt(found['rss_mib'])} MiB"
+    )
+    return found
+
+
 def writes_text(phase: dict[str, Any]) -> str:
     """The count of writes, with their kinds and refusals when there are any."""
     text = str(phase["writes"])
@@ -872,7 +921,12 @@ def machine() -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", nargs="*", type=int, default=[100, 1000], help="workload counts")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per N, each on a fresh cluster (medians)"
+    )
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if os.environ.pop("KUBECONFIG", None):
         say("ignoring KUBECONFIG: this benchmark runs its own local cluster")
     doc = example()
@@ -885,12 +939,20 @@ def main() -> int:
         "runs": [],
     }
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    results["repeat"] = args.repeat
     for i, n in enumerate(args.n):
-        run = measure_n(doc, n, last=i == len(args.n) - 1)
-        results["runs"].append(run)
-        report(run)
-        report_after(run)
-        OUTPUT.write_text(json.dumps(results, indent=2) + "\n")  # partial results survive
+        runs = []
+        for r in range(args.repeat):
+            run = measure_n(doc, n, last=i == len(args.n) - 1 and r == args.repeat - 1)
+            run["repeat"] = r
+            runs.append(run)
+            results["runs"].append(run)
+            report(run)
+            report_after(run)
+            OUTPUT.write_text(json.dumps(results, indent=2) + "\n")  # partial results survive
+        if args.repeat > 1:
+            results.setdefault("medians", []).append(report_medians(runs))
+            OUTPUT.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nfigures written to {OUTPUT.relative_to(harness.REPO)}")
     return 0
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Container, Iterator, Mapping, MutableMapping
 from typing import Any, Generic, TypeVar
 
 from fwop.api import group
@@ -343,9 +343,16 @@ class Store:
             return bool(known == object_uid)
         return self._tombstones.get(ckey) == (owner, object_uid)
 
-    def owned(self, owner: str) -> Iterator[tuple[ChildKey, dict[str, Any]]]:
-        """The children the store holds for a workload uid."""
+    def owned(
+        self, owner: str, skip: Container[ChildKey] = ()
+    ) -> Iterator[tuple[ChildKey, dict[str, Any]]]:
+        """The children the store holds for a workload uid, except those in ``skip``.
+
+        Skipped keys are not decoded (a pass's prune needs only the children not rendered).
+        """
         for ckey in sorted(self._owned.get(owner, ())):
+            if ckey in skip:
+                continue
             child = self.children.get(ckey)
             if child is not None:
                 yield ckey, child

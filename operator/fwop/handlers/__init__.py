@@ -15,7 +15,7 @@ from fwop.handlers import runtime
 def register(opts: options.Options) -> None:
     """Keep the options for start-up and import every handler module (decorators register)."""
     runtime.OPTIONS = opts
-    modules = ["startup", "workload", "policy"]
+    modules = ["startup", "policy"]
     if opts.webhook_enabled:  # kopf refuses admission handlers without a webhook server
         modules.append("admission")
     for module in modules:

@@ -34,6 +34,7 @@ OnListed = Callable[[set[tuple[str, str]]], None]
 """(namespace, name) of every object the (re)list held."""
 WATCH_SECONDS = 300
 GONE = 410
+MISSING_KIND_SECONDS = 30.0
 
 
 class _Gone(Exception):
@@ -62,6 +63,11 @@ class Watcher:
         self._socket: socket.socket | None = None
         self._version = ""
         self._task: asyncio.Task[None] | None = None
+        self._listed = asyncio.Event()
+
+    async def listed(self) -> None:
+        """Return once the first list is done (the store holds every object of the kind)."""
+        await self._listed.wait()
 
     def start(self) -> None:
         """Run in the background."""
@@ -95,6 +101,12 @@ class Watcher:
                 pause = 0.5
             except _Gone:
                 version = ""
+            except errors.KindMissingError as exc:
+                # Not served (a CRD not installed, e.g. no Secrets Store CSI driver): none
+                # exist, which is a complete list; look again later.
+                _log.info("kind not served", kind=self.kind.kind, error=str(exc))
+                self._done_listing(set())
+                await asyncio.sleep(MISSING_KIND_SECONDS)
             except (errors.ApiError, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
                 _log.warning("watch interrupted", kind=self.kind.kind, error=str(exc))
                 await asyncio.sleep(pause)
@@ -110,9 +122,13 @@ class Watcher:
                 meta = item.get("metadata", {})
                 seen.add((str(meta.get("namespace", "")), str(meta.get("name"))))
                 self.on_event("ADDED", item)
+        self._done_listing(seen)
+        return version
+
+    def _done_listing(self, seen: set[tuple[str, str]]) -> None:
         self.lists += 1
         self.on_listed(seen)
-        return version
+        self._listed.set()
 
     async def _watch(self, version: str) -> str:
         """Follow the stream until it ends; returns the newest resourceVersion seen."""
