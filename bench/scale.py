@@ -924,6 +924,11 @@ def main() -> int:
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs per N, each on a fresh cluster (medians)"
     )
+    parser.add_argument(
+        "--only-create",
+        action="store_true",
+        help="skip the idle, restart and memory phases after the last N (for sweeps)",
+    )
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -940,10 +945,14 @@ def main() -> int:
     }
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     results["repeat"] = args.repeat
+    results["settings"] = {
+        k: v for k, v in os.environ.items() if k in ("FWOP_WORKERS", "FWOP_API_CONNECTIONS")
+    }
     for i, n in enumerate(args.n):
         runs = []
         for r in range(args.repeat):
-            run = measure_n(doc, n, last=i == len(args.n) - 1 and r == args.repeat - 1)
+            last = i == len(args.n) - 1 and r == args.repeat - 1 and not args.only_create
+            run = measure_n(doc, n, last=last)
             run["repeat"] = r
             runs.append(run)
             results["runs"].append(run)

@@ -64,7 +64,7 @@ class Controller:
         events: execute.EventSink,
         now: Callable[[], str] = utc_now,
         resync_seconds: float = 600.0,
-        workers: int = 8,
+        workers: int = 16,
     ) -> None:
         self.api = api
         self.events = events

@@ -30,9 +30,9 @@ class Options:
     """This replica's name in the Lease (default: host name and process id)."""
     resync_seconds: float = 600.0
     """Period of the fresh list that catches what a watch missed (jittered by 10%)."""
-    workers: int = 8
+    workers: int = 16
     """Reconciles that run at once (docs/scale.md: sized from measurement)."""
-    api_connections: int = 16
+    api_connections: int = 32
     """Requests to the API server that run at once (threads and pooled connections)."""
     webhook_cert_dir: Path = Path("/etc/fwop/tls")
     """Holds tls.crt and tls.key for the admission webhook (mounted files, never Secrets)."""

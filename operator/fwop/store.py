@@ -52,15 +52,22 @@ def plain(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def newer(metadata: Mapping[str, Any], cached: Mapping[str, Any] | None) -> bool:
-    """Whether an object version (metadata) is at least as new as the cached copy.
-
-    etcd resourceVersions are increasing integers; anything else is taken as newer.
-    """
+    """Whether an object version (metadata) is at least as new as the cached copy."""
     if cached is None:
         return True
+    return _at_least(
+        metadata.get("resourceVersion"), cached.get("metadata", {}).get("resourceVersion")
+    )
+
+
+def _at_least(version: object, kept: object) -> bool:
+    """Whether a resourceVersion is at least ``kept`` (etcd's are increasing integers).
+
+    Anything not an integer is taken as newer.
+    """
     try:
-        return int(metadata["resourceVersion"]) >= int(cached["metadata"]["resourceVersion"])
-    except (KeyError, TypeError, ValueError):
+        return int(str(version)) >= int(str(kept))
+    except ValueError:
         return True
 
 
@@ -194,9 +201,7 @@ class Packed(MutableMapping[K, dict[str, Any]], Generic[K]):
     def newer(self, metadata: Mapping[str, Any], ckey: K) -> bool:
         """Whether this version is at least as new as the one kept (see ``newer``)."""
         kept = self._texts.get(ckey)
-        if kept is None:
-            return True
-        return newer(metadata, {"metadata": {"resourceVersion": kept[0]}})
+        return kept is None or _at_least(metadata.get("resourceVersion"), kept[0])
 
 
 class Store:
