@@ -79,6 +79,10 @@ typecheck: venv ## mypy --strict
 unit: venv ## Unit tests (no cluster)
 	$(BIN)/pytest tests/unit
 
+.PHONY: docs-controls
+docs-controls: venv ## Regenerate docs/controls.md from the controls catalog (fwop/controls.py)
+	$(BIN)/python -c 'from fwop import controls; print(controls.markdown(), end="")' > docs/controls.md
+
 .PHONY: fuzz
 fuzz: venv ## 100,000 fuzzed specs through admission and rendering
 	FWOP_FUZZ_EXAMPLES=100000 $(BIN)/pytest tests/unit/test_fuzz.py -q -s -p no:cacheprovider

@@ -47,8 +47,31 @@ def test_every_control_is_described_and_referenced(control: controls.Control) ->
     assert re.fullmatch(r"[A-Z]+-[0-9]+", control.id)
     assert control.title.endswith(".")
     assert control.enforced_in
+    assert control.judged_from
+    assert control.category
     assert control.references
     assert controls.get(control.id) is control
+
+
+@pytest.mark.parametrize("control", controls.CATALOG, ids=lambda c: c.id)
+def test_framework_references_are_well_formed(control: controls.Control) -> None:
+    assert control.frameworks(), "every control answers to at least one framework"
+    assert all(re.fullmatch(r"[1-9][0-9]?(\.[1-9][0-9]?){1,2}", r) for r in control.pci_dss)
+    assert all(re.fullmatch(r"Art\. [1-9][0-9]?", r) for r in control.dora)
+    assert all(re.fullmatch(r"A\.[5-8]\.[1-9][0-9]?", r) for r in control.iso27001)
+    assert all(r == "2020-62" for r in control.occ)
+    for refs in control.frameworks().values():
+        assert len(set(refs)) == len(refs)
+
+
+def test_framework_tables_list_every_mapped_requirement_once() -> None:
+    for key in controls.FRAMEWORKS:
+        table = controls.by_framework(key)
+        mapped = {(r, c.id) for c in controls.CATALOG for r in c.frameworks().get(key, ())}
+        assert {(r, i) for r, ids in table.items() for i in ids} == mapped
+    assert list(controls.by_framework("pci-dss"))[:2] == ["1.2.1", "1.2.5"]
+    assert "10.2.1" in controls.by_framework("pci-dss")  # numeric, not text, order
+    assert list(controls.by_framework("dora"))[0] == "Art. 8"
 
 
 def test_unknown_control_is_a_key_error() -> None:

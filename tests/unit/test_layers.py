@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "operator" / "fwop"
-PURE = ("api", "render", "reconcile", "admission")
+PURE = ("api", "render", "reconcile", "admission", "compliance")
 IO_MODULES = (
     "kopf",
     "kubernetes",
