@@ -52,9 +52,12 @@ cluster-down: ## Stop the local control plane's processes and remove its state
 	$(PYTHON) cluster/localcluster.py down
 
 .PHONY: install-crds
-install-crds: ## Install crds/ into the target cluster
+install-crds: ## Install crds/ into the target cluster (PolicyReport CRDs only where absent)
 	$(USE_KUBECTL) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" apply --server-side -f crds/
 	$(USE_KUBECTL) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" wait --for=condition=Established --timeout=60s -f crds/
+	@# PolicyReport CRDs: created only where absent (Kyverno or another tool may own them)
+	$(USE_KUBECTL) && for f in crds/wgpolicyk8s/*.yaml; do kubectl --kubeconfig "$(TARGET_KUBECONFIG)" get -f "$$f" >/dev/null 2>&1 || kubectl --kubeconfig "$(TARGET_KUBECONFIG)" create -f "$$f"; done
+	$(USE_KUBECTL) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" wait --for=condition=Established --timeout=60s -f crds/wgpolicyk8s/
 
 .PHONY: run
 run: venv ## Everything: cluster (unless KUBECONFIG is set), CRDs, operator + webhook, examples

@@ -102,6 +102,12 @@ ensure_tls() (
 install() {
   apply -k "$REPO/crds"
   k wait --for=condition=Established --timeout=60s "${CRDS[@]}"
+  # PolicyReport CRDs: created only where absent (Kyverno or another tool may own them);
+  # uninstall leaves them (other tools' reports may live in them).
+  local crd
+  for crd in "$REPO"/crds/wgpolicyk8s/*.yaml; do
+    k get -f "$crd" >/dev/null 2>&1 || k create -f "$crd" >/dev/null
+  done
   apply -f "$HERE/namespace.yaml"
   ensure_tls
   local ca_bundle

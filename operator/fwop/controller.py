@@ -26,6 +26,7 @@ from typing import Any
 from fwop import (
     accessreview,
     errors,
+    evidence,
     execute,
     freshness,
     leader,
@@ -38,6 +39,7 @@ from fwop import (
 from fwop.admission import review as admission_review
 from fwop.api import spec as spec_api
 from fwop.api import workload as workload_api
+from fwop.compliance import policyreport, trail, verdicts
 from fwop.kube import api as kube_api
 from fwop.kube import kinds, watch
 from fwop.reconcile import conditions as cond
@@ -58,16 +60,19 @@ def utc_now() -> str:
 class Controller:
     """Holds the watch caches and the queue, and reconciles keys."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - the controller's collaborators
         self,
         api: kube_api.Api,
         events: execute.EventSink,
         now: Callable[[], str] = utc_now,
         resync_seconds: float = 600.0,
         workers: int = 16,
+        trail: Callable[..., None] | None = None,
     ) -> None:
         self.api = api
         self.events = events
+        self.trail = trail or evidence.silent()
+        """The evidence trail (fwop.evidence): one hash-chained record per change."""
         self.now = now
         self.store = store.Store()
         self.election: leader.Election | None = None
@@ -75,12 +80,15 @@ class Controller:
         self._resync_task: asyncio.Task[None] | None = None
         self._leading_task: asyncio.Task[None] | None = None
         self._memo: dict[Key, _Judged] = {}
+        self._reported: dict[Key, tuple[str, str]] = {}
+        """Per workload: the digest of the verdicts in its PolicyReport, and the report's name."""
+        self._reports_missing_until = 0.0
         self._first_seen: dict[Key, tuple[int, float]] = {}
         self.watchers = self._watchers()
         self.synced = False
         """The store holds a full list (the leader's first resync): a child it does not
         hold does not exist, or is not the operator's (a create then finds out)."""
-        self.executor = execute.Executor(api, events, self.store)
+        self.executor = execute.Executor(api, events, self.store, self.trail)
         self.queue = workqueue.WorkQueue(self.reconcile, concurrency=workers)
         self.policy = policystate.PolicyState(api, now)
         self.access = accessreview.AccessReviewer(api)
@@ -146,6 +154,7 @@ class Controller:
             "store.indexes": [st._keys, st._by_namespace, st._owner, st._objects, st._owned,
                               st._tombstones, st._pod_owner, st._pods_of],
             "verdict and render memo": self._memo,
+            "compliance report digests": self._reported,
             "queue": [self._first_seen, self.queue.__dict__],
         }  # fmt: skip
 
@@ -295,6 +304,7 @@ class Controller:
             return
         if deleted:  # children go through garbage collection (ownerReferences)
             self._memo.pop(key, None)
+            self._reported.pop(key, None)
             self._first_seen.pop(key, None)
             self.store.drop_workload_children(str(body["metadata"].get("uid", "")))
             self.queue.forget(key)
@@ -350,6 +360,15 @@ class Controller:
     def policy_seen(self, body: Mapping[str, Any], deleted: bool) -> None:
         """The cluster policy changed: every workload is judged again."""
         if self.policy.seen(None if deleted else store.plain(body)):
+            meta = body.get("metadata") or {}
+            self.trail(
+                "policy-changed",
+                name=str(meta.get("name", "")),
+                deleted=deleted,
+                generation=meta.get("generation"),
+                resourceVersion=str(meta.get("resourceVersion", "")),
+                spec=trail.capped(body.get("spec") or {}),
+            )
             for key in self.store.workloads:
                 self.queue.add(key)
 
@@ -403,7 +422,7 @@ class Controller:
         )
         started = time.perf_counter()
         try:
-            outcome = await self._pass(body, log)
+            outcome = await self._report(key, body, await self._pass(body, log), log)
             held = self._hold(key, body, outcome)
             if held is None:
                 await self._write_status(body, outcome, log)
@@ -419,6 +438,80 @@ class Controller:
         finally:
             metrics.RECONCILE_SECONDS.observe(time.perf_counter() - started)
         return self._after(outcome, held, log)
+
+    async def _report(
+        self, key: Key, body: dict[str, Any], outcome: status_core.Outcome, log: Any
+    ) -> status_core.Outcome:
+        """Write the workload's PolicyReport when a verdict changed; fill status.compliance.
+
+        A pass whose verdicts are unchanged (the digest in memory, or after a restart the one
+        in status) writes nothing. A report that cannot be written is tried again on the next
+        pass; status keeps the previous summary meanwhile.
+        """
+        if not outcome.verdicts or not self.leading():
+            return outcome
+        previous = body.get("status") or {}
+        before = previous.get("compliance") or {}
+        digest = policyreport.digest(outcome.verdicts)
+        known = self._reported.get(key) or (before.get("digest", ""), before.get("report", ""))
+        report = known[1]
+        if known[0] != digest:
+            written = await self._write_report(body, outcome.verdicts, fresh=not known[0], log=log)
+            if written is None:
+                return outcome
+            report = written
+            self._reported[key] = (digest, report)
+            self.trail(
+                "verdicts-changed",
+                workload=evidence.workload(body),
+                generation=body["metadata"].get("generation"),
+                failingBefore=list(before.get("failing") or ()) if before else None,
+                failing=[v.control for v in outcome.verdicts if v.result is verdicts.Result.FAIL],
+                digest=digest,
+                report=report,
+            )
+        summary = status_core.compliance(outcome.verdicts, digest, report, previous, self.now())
+        return dataclasses.replace(outcome, compliance=summary)
+
+    async def _write_report(
+        self, body: dict[str, Any], found: tuple[verdicts.Verdict, ...], fresh: bool, log: Any
+    ) -> str | None:
+        """Create or replace the PolicyReport; its name, "" without the kind, None on failure."""
+        if time.monotonic() < self._reports_missing_until:
+            return ""
+        metadata = body["metadata"]
+        namespace, uid = str(metadata["namespace"]), str(metadata["uid"])
+        name = policyreport.name(uid)
+        now = _epoch(self.now())
+        try:
+            # A workload never reported on has no report yet: create it without a read.
+            live = None if fresh else await self.api.get(kinds.POLICY_REPORT, namespace, name)
+            manifest = policyreport.build(body, found, now, live)
+            if live is None:
+                try:
+                    await self.api.create_object(manifest)
+                    return name
+                except errors.TransientApiError:  # it exists after all (409): read it
+                    live = await self.api.get(kinds.POLICY_REPORT, namespace, name)
+                    if live is None:
+                        raise
+                    manifest = policyreport.build(body, found, now, live)
+            if not _controlled_by(live, uid):  # never write what the workload does not own
+                log.warning("PolicyReport name taken by an object the workload does not own",
+                            report=name)  # fmt: skip
+                return ""
+            manifest["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
+            await self.api.replace(manifest)
+            return name
+        except errors.KindMissingError:
+            self._reports_missing_until = time.monotonic() + watch.MISSING_KIND_SECONDS * 10
+            log.info("the cluster serves no PolicyReports; verdicts go to status only")
+            return ""
+        except errors.TransientApiError:
+            raise
+        except errors.ApiError as exc:
+            log.warning("PolicyReport not written", report=name, error=str(exc))
+            return None
 
     def _after(self, outcome: status_core.Outcome, held: float | None, log: Any) -> float | None:
         """What the queue does next: come back after a hold, retry a failure, or rest."""
@@ -465,6 +558,7 @@ class Controller:
                 if not e.get("healedAt")
             }
         )
+        desired: list[dict[str, Any]] | None = None
         if decision.spec is not None:
             desired, keys = self._rendered(judged, parsed, decision, ctx.owner)
             for wave in _waves(list(zip(desired, keys, strict=True))):
@@ -493,8 +587,10 @@ class Controller:
             [f for f in results.findings if f.healed],
             cond.find(previous.get("conditions"), cond.DRIFTED),
         )
+        subject = self._subject(body, decision.spec or parsed.spec, problems, results, desired)
         return status_core.Outcome(
             generation=generation,
+            verdicts=verdicts.judge(dataclasses.replace(subject, drift=tuple(entries))),
             failures=tuple(results.failures),
             conflicts=tuple(results.conflicts),
             blocked=decision.blocked,
@@ -507,6 +603,32 @@ class Controller:
             drifted=drifted,
             violations=tuple(str(p) for p in problems),
         )
+
+    def _subject(
+        self,
+        body: Mapping[str, Any],
+        spec: spec_api.FinancialWorkloadSpec,
+        problems: tuple[errors.Problem, ...],
+        results: execute.Results,
+        desired: list[dict[str, Any]] | None,
+    ) -> verdicts.Subject:
+        """What the compliance verdicts judge: the live children after the pass."""
+        namespace = str(body["metadata"]["namespace"])
+        return verdicts.Subject(
+            namespace=self.store.namespaces.get(namespace),
+            children=tuple(c for c in results.live if c.get("kind") != "Namespace"),
+            owner_uid=str(body["metadata"]["uid"]),
+            profile=str(spec.profile),
+            permissions_declared=bool(spec.permissions),
+            secrets_declared=spec.secrets is not None,
+            regions=tuple(spec.residency.regions) if spec.residency else (),
+            registries=tuple(self.policy.spec.allowed_registries),
+            desired_network=None if desired is None else {
+                d["metadata"]["name"]: d for d in desired if d["kind"] == "NetworkPolicy"
+            },
+            problems=problems,
+            conflicts=tuple(results.conflicts),
+        )  # fmt: skip
 
     async def _judged(
         self, body: dict[str, Any]
@@ -637,6 +759,14 @@ class Controller:
         for verb, done in (("Created", results.created), ("Updated", results.updated)):
             if done:
                 self.events(body, "Normal", verb, f"{verb} {len(done)} children: {', '.join(done)}")
+        if results.created or results.updated:
+            self.trail(
+                "children-written",
+                workload=evidence.workload(body),
+                generation=body["metadata"].get("generation"),
+                created=list(results.created),
+                updated=list(results.updated),
+            )
 
     async def _judge(self, parsed: workload_api.Workload) -> tuple[errors.Problem, ...]:
         """The cluster policy's verdict on a workload already admitted (the reconcile gate)."""
@@ -747,6 +877,17 @@ class _Judged:
     )
     """Per (applied generation, Pod Security version): the rendering (zlib-compressed JSON)
     and each child's digest."""
+
+
+def _epoch(rfc3339: str) -> int:
+    """Seconds since the epoch of an RFC 3339 UTC time (PolicyReport timestamps)."""
+    parsed = datetime.datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ")
+    return int(parsed.replace(tzinfo=datetime.UTC).timestamp())
+
+
+def _controlled_by(obj: Mapping[str, Any], uid: str) -> bool:
+    owners = obj.get("metadata", {}).get("ownerReferences") or ()
+    return any(o.get("controller") and o.get("uid") == uid for o in owners)
 
 
 def _deleting(obj: Mapping[str, Any]) -> bool:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from fwop import errors, metrics, store
+from fwop import errors, evidence, metrics, store
 from fwop.kube import api as kube_api
 from fwop.kube import kinds
 from fwop.reconcile import compare, drift, fields, plan
@@ -60,9 +60,17 @@ class Results:
 class Executor:
     """Writes children and keeps the store up to date with the answers."""
 
-    def __init__(self, api: kube_api.Api, events: EventSink, live: store.Store) -> None:
+    def __init__(
+        self,
+        api: kube_api.Api,
+        events: EventSink,
+        live: store.Store,
+        trail: Callable[..., None] | None = None,
+    ) -> None:
         self.api = api
         self.events = events
+        self.trail: Callable[..., None] = trail or evidence.silent()
+        """The evidence trail: one record per heal, drift found and prune."""
         self.store = live
         self._namespace_locks: dict[str, asyncio.Lock] = {}
 
@@ -236,6 +244,17 @@ class Executor:
                 "DriftHealed" if healed else "DriftDetected",
                 "; ".join(drift.message(f, f.healed) for f in new),
             )
+        for finding in new:
+            self.trail(
+                "drift-healed" if finding.healed else "drift-detected",
+                workload=evidence.workload(body),
+                kind=finding.kind,
+                name=finding.name,
+                field=finding.field,
+                before=finding.actual,
+                after=finding.expected if finding.healed else finding.actual,
+                expected=finding.expected,
+            )
         for finding in found:
             metrics.DRIFT.labels(finding.kind, "healed" if finding.healed else "reported").inc()
             log.warning(
@@ -275,3 +294,10 @@ class Executor:
             body, "Normal", "Deleted", f"Deleted {gone.kind} {gone.name}: no longer declared"
         )
         log.info("child deleted", kind=gone.kind, child=gone.name)
+        self.trail(
+            "child-pruned",
+            workload=evidence.workload(body),
+            kind=gone.kind,
+            name=gone.name,
+            uid=gone.uid,
+        )

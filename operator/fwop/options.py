@@ -41,6 +41,9 @@ class Options:
     http_addr: str = "0.0.0.0"
     http_port: int = 8080
     """/healthz, /readyz and /metrics; 0 disables the server."""
+    evidence_file: Path | None = None
+    """Also append the evidence trail here (a persistent volume), and continue its chain
+    after a restart; the trail always goes to stdout."""
 
     @property
     def webhook_enabled(self) -> bool:
@@ -127,6 +130,12 @@ def parse(argv: Sequence[str] | None = None, env: Mapping[str, str] = os.environ
         default=int(env.get("FWOP_API_CONNECTIONS", d.api_connections)),
         help="requests to the API server that run at once",
     )
+    parser.add_argument(
+        "--evidence-file",
+        type=Path,
+        default=env.get("FWOP_EVIDENCE_FILE") or None,
+        help="also append the evidence trail to this file and continue its chain on restart",
+    )
     args = parser.parse_args(argv)
     return Options(
         log_level=args.log_level,
@@ -143,4 +152,5 @@ def parse(argv: Sequence[str] | None = None, env: Mapping[str, str] = os.environ
         webhook_port=args.webhook_port,
         http_addr=args.http_addr,
         http_port=args.http_port,
+        evidence_file=args.evidence_file,
     )

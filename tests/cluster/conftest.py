@@ -268,6 +268,9 @@ def crds(kube: Kube) -> None:
     )
     if present.returncode != 0:
         kube.kubectl("apply", "--server-side", "-f", str(REPO / "cluster" / "crds"))
+    for crd in sorted((REPO / "crds" / "wgpolicyk8s").glob("*.yaml")):  # only where absent
+        if kube.kubectl("get", "-f", str(crd), check=False).returncode != 0:
+            kube.kubectl("create", "-f", str(crd))
     kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
     # The cluster policy the suite runs under (without one, nothing would be admitted).
     kube.kubectl(

@@ -60,11 +60,11 @@ CHILD_RESOURCES = {
 
 
 def test_every_write_is_named_and_update_is_only_for_children_and_finalizers(kube: Kube) -> None:
-    """Children are replaced (update) on drift; besides them, update only owner finalizers
-    and the operator's own Lease (leader election)."""
+    """Children are replaced (update) on drift; besides them, update only owner finalizers,
+    the operator's own Lease (leader election) and its workloads' PolicyReports."""
     for role, rule in _rules(kube):
         if "update" in rule["verbs"]:
-            allowed = CHILD_RESOURCES | {"financialworkloads/finalizers", "leases"}
+            allowed = CHILD_RESOURCES | {"financialworkloads/finalizers", "leases", "policyreports"}
             assert set(rule["resources"]) <= allowed, (role, rule)
         assert "deletecollection" not in rule["verbs"], (role, rule)
 

@@ -133,6 +133,9 @@ UNGUARDED = {
     ("finance.compliance.dev", "financialworkloads/finalizers"),
     ("finance.compliance.dev", "financialworkloadpolicies/status"),
     ("coordination.k8s.io", "leases"),  # its own Lease, in its own namespace (a Role)
+    # Its verdicts, one report per workload: grant nothing and run nothing; a report is
+    # replaced only when controlled by its workload (fwop.controller._write_report).
+    ("wgpolicyk8s.io", "policyreports"),
 }
 
 

@@ -90,6 +90,29 @@ AppliedSpec = Annotated[
 ]
 
 
+class Compliance(types.Model):
+    """Every control's verdict on the live children, in short (the PolicyReport has them all)."""
+
+    passed: Annotated[types.Int, pydantic.Field(ge=0)] = 0
+    """Controls met."""
+    failed: Annotated[types.Int, pydantic.Field(ge=0)] = 0
+    """Controls not met; their IDs are in failing."""
+    warned: Annotated[types.Int, pydantic.Field(ge=0)] = 0
+    """Controls met with a reservation."""
+    skipped: Annotated[types.Int, pydantic.Field(ge=0)] = 0
+    """Controls that do not apply to the workload, or are judged at admission only."""
+    failing: Annotated[tuple[types.Str63, ...], pydantic.Field(max_length=64)] = ()
+    """IDs of the controls not met (see docs/controls.md)."""
+    report: Annotated[str, pydantic.Field(max_length=253)] = ""
+    """Name of the PolicyReport (wgpolicyk8s.io/v1alpha2) in the workload's namespace that
+    holds every verdict with its evidence; empty when the cluster does not serve
+    PolicyReports."""
+    digest: Annotated[str, pydantic.Field(max_length=64)] = ""
+    """Digest of the verdicts: it changes when, and only when, a verdict changes."""
+    judged_at: datetime.datetime | None = None
+    """When a verdict last changed."""
+
+
 class FinancialWorkloadStatus(types.Model):
     """Observed state of a FinancialWorkload, written only by the operator."""
 
@@ -110,3 +133,5 @@ class FinancialWorkloadStatus(types.Model):
     cluster policy let the operator roll out."""
     applied_spec: AppliedSpec | None = None
     """The spec of appliedGeneration (see appliedGeneration)."""
+    compliance: Compliance | None = None
+    """Every control's verdict on the live children, in short."""

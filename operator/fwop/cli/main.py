@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from fwop.api import group
 from fwop.api import policy as policy_api
 from fwop.cli import check, documents
+from fwop.compliance import trail
 from fwop.render import meta, workload
 
 EXIT_OK = 0
@@ -41,6 +42,31 @@ workload fails; pass the cluster's policy file. A workload's namespace labels ar
 kubernetes.io/metadata.name, then --namespace-labels, then the labels of a Namespace
 document of that name in any FILE.
 """
+
+
+VERIFY_HELP = """\
+Check the evidence trail's hash chain in FILE (the operator's --evidence-file, or its whole
+log: other lines are skipped). Each record names the previous record's hash; a removed,
+reordered or edited record breaks the chain, and each break is printed with its line and
+sequence number. A restart without a trail file opens a new chain: printed as a notice.
+Exit 0 when the chain is intact, 1 on any break, 2 when FILE cannot be read.
+"""
+
+
+def _verify(path: str) -> int:
+    try:
+        lines = _read(path).splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        sys.stderr.write(f"fwctl evidence verify: cannot read {path}: {exc}\n")
+        return EXIT_USAGE
+    count, findings = trail.verify(lines)
+    for finding in findings:
+        label = "BROKEN" if finding.broken else "notice"
+        sys.stdout.write(f"{path}: {finding} [{label}]\n")
+    breaks = sum(1 for f in findings if f.broken)
+    verdict = "intact" if not breaks else f"{breaks} break(s)"
+    sys.stderr.write(f"fwctl evidence verify: {count} record(s), chain {verdict}\n")
+    return EXIT_INVALID if breaks else EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,6 +102,15 @@ def _parser() -> argparse.ArgumentParser:
         help="labels of the workloads' namespaces, for the profiles the policy requires",
     )
     _namespace_option(checker)
+    proof = commands.add_parser("evidence", help="the operator's evidence trail")
+    proof_commands = proof.add_subparsers(dest="evidence_command", required=True)
+    verify = proof_commands.add_parser(
+        "verify",
+        help="check the hash chain of an evidence trail",
+        description=VERIFY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verify.add_argument("file", metavar="FILE", help="the trail or a whole log; - reads stdin")
     return parser
 
 
@@ -180,6 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _render(args.file, args.namespace, args.policy)
     if args.command == "check":
         return _check(args)
+    if args.command == "evidence":
+        return _verify(args.file)
     return EXIT_INVALID  # pragma: no cover - argparse refuses unknown commands
 
 

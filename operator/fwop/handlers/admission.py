@@ -35,4 +35,13 @@ async def validate(
     metrics.ADMISSION_SECONDS.observe(time.perf_counter() - started)
     metrics.ADMISSION.labels("denied" if problems else "allowed").inc()
     if problems:
+        meta = body.get("metadata") or {}
+        runtime.current().trail(
+            "admission-refused",
+            namespace=namespace or "default",
+            name=str(meta.get("name") or meta.get("generateName") or ""),
+            user=str(userinfo.get("username", "")),
+            controls=sorted({p.control for p in problems if p.control}),
+            problems=[str(p) for p in problems[:20]],
+        )
         raise kopf.AdmissionError("\n".join(str(p) for p in problems), code=422)

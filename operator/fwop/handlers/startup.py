@@ -16,7 +16,7 @@ from typing import Any
 
 import kopf
 
-from fwop import controller, health, leader, logs, memory
+from fwop import controller, evidence, health, leader, logs, memory
 from fwop.handlers import runtime
 from fwop.kube import api as kube_api
 from fwop.kube import events
@@ -41,7 +41,11 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
         _runners.append(await health.serve(runtime.HEALTH, opts.http_addr, opts.http_port))
     api = kube_api.Api(kube_api.connect(opts.identity, opts.api_connections), opts.api_connections)
     ctl = controller.Controller(
-        api, events.Recorder(api), resync_seconds=opts.resync_seconds, workers=opts.workers
+        api,
+        events.Recorder(api),
+        resync_seconds=opts.resync_seconds,
+        workers=opts.workers,
+        trail=evidence.Trail(controller.utc_now, opts.evidence_file, replica=opts.identity),
     )
     memory.hold(ctl.holders)
     election = (

@@ -52,6 +52,7 @@ LEASE = Kind("coordination.k8s.io/v1", "Lease", "leases")
 SUBJECT_ACCESS_REVIEW = Kind(
     "authorization.k8s.io/v1", "SubjectAccessReview", "subjectaccessreviews", namespaced=False
 )
+POLICY_REPORT = Kind("wgpolicyk8s.io/v1alpha2", "PolicyReport", "policyreports")
 
 # Every kind the operator creates for a workload.
 CHILDREN = (
@@ -67,7 +68,17 @@ CHILDREN = (
 
 _BY_KIND = {
     (k.api_version, k.kind): k
-    for k in (*CHILDREN, WORKLOAD, POLICY, NAMESPACE, EVENT, SUBJECT_ACCESS_REVIEW, LEASE, POD)
+    for k in (
+        *CHILDREN,
+        WORKLOAD,
+        POLICY,
+        NAMESPACE,
+        EVENT,
+        SUBJECT_ACCESS_REVIEW,
+        LEASE,
+        POD,
+        POLICY_REPORT,
+    )
 }
 
 

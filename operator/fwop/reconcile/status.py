@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from fwop.compliance.verdicts import Result, Verdict, summary
 from fwop.reconcile import conditions as cond
 from fwop.reconcile import gate
 from fwop.reconcile.conditions import FALSE, TRUE, UNKNOWN, Condition
@@ -44,6 +45,10 @@ class Outcome:
     """The Drifted condition (None until the workload was reconciled once)."""
     violations: tuple[str, ...] = ()
     """Problems the cluster policy finds in the workload (the reconcile gate)."""
+    verdicts: tuple[Verdict, ...] = ()
+    """Every control's verdict on the live children after the pass."""
+    compliance: Mapping[str, Any] | None = None
+    """status.compliance: the verdicts in short, and the PolicyReport that holds them."""
 
 
 def stalled(deployment: Mapping[str, Any] | None) -> tuple[str, str] | None:
@@ -235,6 +240,10 @@ def build(outcome: Outcome, previous: Mapping[str, Any] | None, now: str) -> dic
     if outcome.applied is not None and outcome.applied.spec:
         status["appliedGeneration"] = outcome.applied.generation
         status["appliedSpec"] = dict(outcome.applied.spec)
+    if outcome.compliance is not None:
+        status["compliance"] = dict(outcome.compliance)
+    elif previous.get("compliance"):
+        status["compliance"] = previous["compliance"]  # not judged in this pass: kept
     if outcome.deployment is not None:
         status["availableReplicas"] = outcome.deployment.get("status", {}).get(
             "availableReplicas", 0
@@ -262,8 +271,35 @@ def unchanged(
         "drift",
         "appliedGeneration",
         "appliedSpec",
+        "compliance",
     ),
 ) -> bool:
     """True when writing `new` would change nothing the operator owns."""
     previous = previous or {}
     return all((previous.get(k) or None) == (new.get(k) or None) for k in keys)
+
+
+def compliance(
+    found: Sequence[Verdict],
+    digest: str,
+    report: str,
+    previous: Mapping[str, Any] | None,
+    now: str,
+) -> dict[str, Any]:
+    """status.compliance: counts, the controls failing, the report's name.
+
+    judgedAt moves only when a verdict changes (the digest), so an unchanged workload
+    writes nothing.
+    """
+    before = (previous or {}).get("compliance") or {}
+    counts = summary(found)
+    return {
+        "passed": counts["pass"],
+        "failed": counts["fail"],
+        "warned": counts["warn"],
+        "skipped": counts["skip"],
+        "failing": [v.control for v in found if v.result is Result.FAIL],
+        "report": report,
+        "digest": digest,
+        "judgedAt": before.get("judgedAt", now) if before.get("digest") == digest else now,
+    }
