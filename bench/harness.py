@@ -52,8 +52,9 @@ def cluster(name: str) -> Iterator[Cluster]:
 
 
 def install(c: Cluster) -> None:
-    """The project's CRDs and the cluster tests' policy (the bank's registry, both regions)."""
+    """The project's CRDs, the PolicyReport CRDs, and the cluster tests' policy."""
     c.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
+    c.kubectl("apply", "--server-side", "-f", str(REPO / "crds" / "wgpolicyk8s"))  # fresh cluster
     c.kubectl("wait", "--for=condition=Established", "crd", "--all")
     c.kubectl(
         "apply",

@@ -39,7 +39,7 @@ from fwop import (
 from fwop.admission import review as admission_review
 from fwop.api import spec as spec_api
 from fwop.api import workload as workload_api
-from fwop.compliance import policyreport, trail, verdicts
+from fwop.compliance import policyreport, summary, trail, verdicts
 from fwop.kube import api as kube_api
 from fwop.kube import kinds, watch
 from fwop.reconcile import conditions as cond
@@ -83,6 +83,10 @@ class Controller:
         self._reported: dict[Key, tuple[str, str]] = {}
         """Per workload: the digest of the verdicts in its PolicyReport, and the report's name."""
         self._reports_missing_until = 0.0
+        self.tally = summary.Tally()
+        """Every workload's verdicts in short, for the cluster's summary report."""
+        self._summary_live: dict[str, Any] | None = None
+        self._summary_task: asyncio.Task[None] | None = None
         self._first_seen: dict[Key, tuple[int, float]] = {}
         self.watchers = self._watchers()
         self.synced = False
@@ -210,6 +214,7 @@ class Controller:
         self.queue.start()
         self.policy.start()
         self._resync_task = asyncio.create_task(self._resync_loop(), name="fwop-resync")
+        self._summary_task = asyncio.create_task(self._summary_loop(), name="fwop-summary")
 
     async def _follow(self) -> None:
         """Lost the Lease (or stopping): no reconcile, resync or status write from here."""
@@ -219,13 +224,59 @@ class Controller:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._leading_task
             self._leading_task = None
-        if self._resync_task is not None:
-            self._resync_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._resync_task
-            self._resync_task = None
+        for task in (self._resync_task, self._summary_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._resync_task = self._summary_task = None
+        self.tally, self._summary_live = summary.Tally(), None  # a new leader judges anew
         await self.queue.stop()
         await self.policy.stop()
+
+    async def _summary_loop(self) -> None:
+        """Keep the cluster's ClusterPolicyReport in step with the tally.
+
+        At most every SUMMARY_SECONDS, and only while the queue is idle (never a cluster
+        judged by half).
+        """
+        while True:
+            await asyncio.sleep(SUMMARY_SECONDS)
+            if self.queue.busy() or not self.leading():
+                continue
+            try:
+                await self.write_summary()
+            except errors.ApiError as exc:
+                _log.warning("summary report not written; the next round retries", error=str(exc))
+
+    async def write_summary(self) -> None:
+        """Write the ClusterPolicyReport when it would change; nothing otherwise."""
+        if time.monotonic() < self._reports_missing_until:
+            return
+        kind = kinds.CLUSTER_POLICY_REPORT
+        try:
+            if self._summary_live is None:
+                self._summary_live = await self.api.get(kind, None, summary.NAME) or {}
+            live = self._summary_live or None
+            new = summary.build(self.tally, _epoch(self.now()), self._uid_of, live)
+            if summary.unchanged(live, new):
+                return
+            if live is None:
+                self._summary_live = await self.api.create_object(new)
+            else:
+                new["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
+                self._summary_live = await self.api.replace(new)
+        except errors.KindMissingError:
+            self._reports_missing_until = time.monotonic() + watch.MISSING_KIND_SECONDS * 10
+            return
+        except errors.TransientApiError:
+            self._summary_live = None  # a conflict: read it again next round
+            raise
+        self.trail("summary-written", summary=new["summary"])
+
+    def _uid_of(self, key: Key) -> str | None:
+        found = self.store.workloads.get(key)
+        return str(found["metadata"].get("uid")) if found else None
 
     async def _resync_loop(self) -> None:
         while True:
@@ -305,6 +356,7 @@ class Controller:
         if deleted:  # children go through garbage collection (ownerReferences)
             self._memo.pop(key, None)
             self._reported.pop(key, None)
+            self.tally.drop(key)
             self._first_seen.pop(key, None)
             self.store.drop_workload_children(str(body["metadata"].get("uid", "")))
             self.queue.forget(key)
@@ -422,10 +474,12 @@ class Controller:
         )
         started = time.perf_counter()
         try:
-            outcome = await self._report(key, body, await self._pass(body, log), log)
+            outcome, publish = self._comply(key, body, await self._pass(body, log))
             held = self._hold(key, body, outcome)
             if held is None:
                 await self._write_status(body, outcome, log)
+            if publish is not None:
+                await self._publish(key, body, outcome, publish, log)
         except errors.TransientApiError as exc:
             metrics.RECONCILES.labels("retry").inc()
             log.warning("transient API error", error=str(exc), retry_after=exc.retry_after)
@@ -439,39 +493,51 @@ class Controller:
             metrics.RECONCILE_SECONDS.observe(time.perf_counter() - started)
         return self._after(outcome, held, log)
 
-    async def _report(
-        self, key: Key, body: dict[str, Any], outcome: status_core.Outcome, log: Any
-    ) -> status_core.Outcome:
-        """Write the workload's PolicyReport when a verdict changed; fill status.compliance.
+    def _comply(
+        self, key: Key, body: dict[str, Any], outcome: status_core.Outcome
+    ) -> tuple[status_core.Outcome, str | None]:
+        """status.compliance for this pass, and the digest to publish in the PolicyReport.
 
-        A pass whose verdicts are unchanged (the digest in memory, or after a restart the one
-        in status) writes nothing. A report that cannot be written is tried again on the next
-        pass; status keeps the previous summary meanwhile.
+        The digest is None when the report holds these verdicts already: the digest in
+        memory, or after a restart the one in status, is unchanged. The report is written
+        after the status, so that Reconciled is not held back by it.
         """
         if not outcome.verdicts or not self.leading():
-            return outcome
+            return outcome, None
         previous = body.get("status") or {}
         before = previous.get("compliance") or {}
         digest = policyreport.digest(outcome.verdicts)
         known = self._reported.get(key) or (before.get("digest", ""), before.get("report", ""))
+        self.tally.set(key, outcome.verdicts)
+        publish: str | None = None
         report = known[1]
         if known[0] != digest:
-            written = await self._write_report(body, outcome.verdicts, fresh=not known[0], log=log)
-            if written is None:
-                return outcome
-            report = written
-            self._reported[key] = (digest, report)
-            self.trail(
-                "verdicts-changed",
-                workload=evidence.workload(body),
-                generation=body["metadata"].get("generation"),
-                failingBefore=list(before.get("failing") or ()) if before else None,
-                failing=[v.control for v in outcome.verdicts if v.result is verdicts.Result.FAIL],
-                digest=digest,
-                report=report,
-            )
-        summary = status_core.compliance(outcome.verdicts, digest, report, previous, self.now())
-        return dataclasses.replace(outcome, compliance=summary)
+            publish = digest
+            missing = time.monotonic() < self._reports_missing_until
+            report = "" if missing else policyreport.name(str(body["metadata"]["uid"]))
+        short = status_core.compliance(outcome.verdicts, digest, report, previous, self.now())
+        return dataclasses.replace(outcome, compliance=short), publish
+
+    async def _publish(
+        self, key: Key, body: dict[str, Any], outcome: status_core.Outcome, digest: str, log: Any
+    ) -> None:
+        """Write the PolicyReport for verdicts that changed; a failure is retried next pass."""
+        before = (body.get("status") or {}).get("compliance") or {}
+        known = self._reported.get(key) or (before.get("digest", ""), "")
+        written = await self._write_report(body, outcome.verdicts, fresh=not known[0], log=log)
+        if written is None:
+            self._reported[key] = ("", "")  # not written: the next pass tries again
+            return
+        self._reported[key] = (digest, written)
+        self.trail(
+            "verdicts-changed",
+            workload=evidence.workload(body),
+            generation=body["metadata"].get("generation"),
+            failingBefore=list(before.get("failing") or ()) if before else None,
+            failing=[v.control for v in outcome.verdicts if v.result is verdicts.Result.FAIL],
+            digest=digest,
+            report=written,
+        )
 
     async def _write_report(
         self, body: dict[str, Any], found: tuple[verdicts.Verdict, ...], fresh: bool, log: Any
@@ -877,6 +943,10 @@ class _Judged:
     )
     """Per (applied generation, Pod Security version): the rendering (zlib-compressed JSON)
     and each child's digest."""
+
+
+SUMMARY_SECONDS = 10.0
+"""How often, at most, the cluster's summary report is rewritten while verdicts change."""
 
 
 def _epoch(rfc3339: str) -> int:

@@ -91,6 +91,10 @@ class WorkQueue:
         self._timers.pop(key, None)
         self.add(key)
 
+    def busy(self) -> bool:
+        """Whether any key is queued, running or due again."""
+        return bool(self._queued or self._running or self._dirty)
+
     async def join(self) -> None:
         """Wait until nothing is queued or running (for tests and shutdown)."""
         while self._queued or self._running or self._dirty:  # noqa: ASYNC110 - test helper

@@ -159,3 +159,34 @@ def test_the_evidence_trail_records_drift_and_refusals_in_an_intact_chain(
     )  # fmt: skip
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "chain intact" in verified.stderr
+
+
+def test_the_cluster_summary_names_a_failing_workload(
+    kube: Kube, audited: tuple[str, dict[str, Any]]
+) -> None:
+    ns, _ = audited
+    ops = [{"op": "replace",
+            "path": "/spec/template/spec/containers/0/securityContext/runAsNonRoot",
+            "value": False}]  # fmt: skip
+    kube.kubectl("patch", "deployment", NAME, "-n", ns, "--type=json", "-p", json.dumps(ops))
+    api = client.CustomObjectsApi(kube.api)
+
+    def listed() -> dict[str, Any] | None:
+        try:
+            doc: dict[str, Any] = api.get_cluster_custom_object(
+                "wgpolicyk8s.io", "v1alpha2", "clusterpolicyreports", "fwop-summary"
+            )
+        except client.ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        pod1 = results(doc)["POD-1"]
+        named = {(r["namespace"], r["name"]) for r in pod1["resources"]}
+        return doc if (ns, NAME) in named else None
+
+    doc = eventually(listed, 90, "POD-1 failing in the cluster summary")
+    pod1 = results(doc)["POD-1"]
+    assert pod1["result"] == "fail"
+    assert int(pod1["properties"]["workloads.fail"]) >= 1
+    assert doc["summary"]["fail"] >= 1
+    assert len(doc["results"]) == CATALOG_SIZE

@@ -64,7 +64,12 @@ def test_every_write_is_named_and_update_is_only_for_children_and_finalizers(kub
     the operator's own Lease (leader election) and its workloads' PolicyReports."""
     for role, rule in _rules(kube):
         if "update" in rule["verbs"]:
-            allowed = CHILD_RESOURCES | {"financialworkloads/finalizers", "leases", "policyreports"}
+            allowed = CHILD_RESOURCES | {
+                "financialworkloads/finalizers",
+                "leases",
+                "policyreports",
+                "clusterpolicyreports",
+            }
             assert set(rule["resources"]) <= allowed, (role, rule)
         assert "deletecollection" not in rule["verbs"], (role, rule)
 

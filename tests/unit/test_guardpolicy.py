@@ -136,6 +136,7 @@ UNGUARDED = {
     # Its verdicts, one report per workload: grant nothing and run nothing; a report is
     # replaced only when controlled by its workload (fwop.controller._write_report).
     ("wgpolicyk8s.io", "policyreports"),
+    ("wgpolicyk8s.io", "clusterpolicyreports"),  # the summary of those verdicts
 }
 
 

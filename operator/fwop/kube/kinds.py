@@ -53,6 +53,9 @@ SUBJECT_ACCESS_REVIEW = Kind(
     "authorization.k8s.io/v1", "SubjectAccessReview", "subjectaccessreviews", namespaced=False
 )
 POLICY_REPORT = Kind("wgpolicyk8s.io/v1alpha2", "PolicyReport", "policyreports")
+CLUSTER_POLICY_REPORT = Kind(
+    "wgpolicyk8s.io/v1alpha2", "ClusterPolicyReport", "clusterpolicyreports", namespaced=False
+)
 
 # Every kind the operator creates for a workload.
 CHILDREN = (
@@ -78,6 +81,7 @@ _BY_KIND = {
         LEASE,
         POD,
         POLICY_REPORT,
+        CLUSTER_POLICY_REPORT,
     )
 }
 
