@@ -9,13 +9,15 @@ stderr. Must not: let a traceback reach the user for bad input.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from fwop.api import group
 from fwop.api import policy as policy_api
 from fwop.cli import check, documents
-from fwop.compliance import trail
+from fwop.compliance import period, trail
 from fwop.render import meta, workload
 
 EXIT_OK = 0
@@ -51,6 +53,56 @@ reordered or edited record breaks the chain, and each break is printed with its 
 sequence number. A restart without a trail file opens a new chain: printed as a notice.
 Exit 0 when the chain is intact, 1 on any break, 2 when FILE cannot be read.
 """
+
+
+SUMMARY_HELP = """\
+Sum up the evidence trail in FILE over a period (--since, --until; RFC 3339): drift
+incidents (opened by drift-detected or drift-healed, closed by drift-healed), time to heal
+(p50, p90, max), incidents still open at the end, admission refusals by control, policy
+changes, verdict changes, and the workloads failing a control at the end. The chain is
+verified first; its verdict is part of the summary. -o json gives the shape documented in
+docs/compliance.md. Exit 0 with an intact chain, 1 with breaks, 2 on unreadable input.
+"""
+
+
+def _summary(args: argparse.Namespace) -> int:
+    try:
+        lines = _read(args.file).splitlines()
+        found = period.summarise(
+            (r for _, r in trail.records(lines) if "unreadable" not in r), args.since, args.until
+        )
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        sys.stderr.write(f"fwctl evidence summary: {exc}\n")
+        return EXIT_USAGE
+    _, findings = trail.verify(lines)
+    breaks = [str(f) for f in findings if f.broken]
+    shape = found.as_json() | {"chain": {"intact": not breaks, "breaks": breaks}}
+    if args.output == "json":
+        sys.stdout.write(json.dumps(shape, indent=2) + "\n")
+    else:
+        sys.stdout.write(_summary_text(shape))
+    return EXIT_INVALID if breaks else EXIT_OK
+
+
+def _summary_text(shape: dict[str, Any]) -> str:
+    drift, heal = shape["drift"], shape["drift"]["timeToHealSeconds"]
+    when = shape["period"]
+    lines = [
+        f"period: {when['since'] or 'start'} .. {when['until'] or 'end'} ({shape['records']}"
+        f" records; chain {'intact' if shape['chain']['intact'] else 'BROKEN'})",
+        f"drift incidents: {drift['incidents']}, healed {drift['healed']},"
+        f" open {len(drift['open'])}",
+        f"time to heal: p50 {heal['p50']} s, p90 {heal['p90']} s, max {heal['max']} s",
+        f"admission refusals: {shape['admission']['refused']}"
+        + "".join(f"; {c} {n}" for c, n in shape["admission"]["byControl"].items()),
+        f"policy changes: {len(shape['policyChanges'])};"
+        f" verdict changes: {shape['verdictChanges']}",
+    ]
+    lines += [f"open: {o['namespace']}/{o['workload']} {o['kind']} {o['name']} {o['field']}"
+              f" since {o['detectedAt']}" for o in drift["open"]]  # fmt: skip
+    lines += [f"failing at the end: {w}: {', '.join(c)}" for w, c in shape["failingAtEnd"].items()]
+    lines += [f"chain break: {b}" for b in shape["chain"]["breaks"]]
+    return "\n".join(lines) + "\n"
 
 
 def _verify(path: str) -> int:
@@ -111,6 +163,16 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     verify.add_argument("file", metavar="FILE", help="the trail or a whole log; - reads stdin")
+    period = proof_commands.add_parser(
+        "summary",
+        help="what happened in a period: drift incidents, time to heal, refusals, changes",
+        description=SUMMARY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    period.add_argument("file", metavar="FILE", help="the trail or a whole log; - reads stdin")
+    period.add_argument("--since", metavar="TIME", help="RFC 3339 start (inclusive)")
+    period.add_argument("--until", metavar="TIME", help="RFC 3339 end (exclusive)")
+    period.add_argument("-o", "--output", choices=("text", "json"), default="text")
     return parser
 
 
@@ -216,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         return _check(args)
     if args.command == "evidence":
-        return _verify(args.file)
+        return _verify(args.file) if args.evidence_command == "verify" else _summary(args)
     return EXIT_INVALID  # pragma: no cover - argparse refuses unknown commands
 
 
