@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import datetime
 import functools
+import itertools
 import json
 import random
 import time
@@ -83,6 +84,10 @@ class Controller:
         self._reported: dict[Key, tuple[str, str]] = {}
         """Per workload: the digest of the verdicts in its PolicyReport, and the report's name."""
         self._reports_missing_until = 0.0
+        self._unpublished: dict[Key, tuple[float, bool, tuple[verdicts.Verdict, ...]]] = {}
+        """Verdicts waiting for the publisher: since when, whether a report exists, what."""
+        self._publisher_task: asyncio.Task[None] | None = None
+        self.standing = _Standing()
         self.tally = summary.Tally()
         """Every workload's verdicts in short, for the cluster's summary report."""
         self._summary_live: dict[str, Any] | None = None
@@ -211,10 +216,12 @@ class Controller:
         for key in self.store.workloads:
             self.queue.add(key)
         _log.info("leading", workloads=len(self.store.workloads))
+        metrics.LEADER.set(1)
         self.queue.start()
         self.policy.start()
         self._resync_task = asyncio.create_task(self._resync_loop(), name="fwop-resync")
         self._summary_task = asyncio.create_task(self._summary_loop(), name="fwop-summary")
+        self._publisher_task = asyncio.create_task(self._publisher(), name="fwop-publisher")
 
     async def _follow(self) -> None:
         """Lost the Lease (or stopping): no reconcile, resync or status write from here."""
@@ -224,13 +231,17 @@ class Controller:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._leading_task
             self._leading_task = None
-        for task in (self._resync_task, self._summary_task):
+        for task in (self._resync_task, self._summary_task, self._publisher_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self._resync_task = self._summary_task = None
+        self._resync_task = self._summary_task = self._publisher_task = None
         self.tally, self._summary_live = summary.Tally(), None  # a new leader judges anew
+        self._unpublished.clear()
+        self._reported.clear()  # a new leader starts from the digests in status
+        self.standing.clear()  # a standby exports no verdicts (they would go stale)
+        metrics.LEADER.set(0)
         await self.queue.stop()
         await self.policy.stop()
 
@@ -356,7 +367,10 @@ class Controller:
         if deleted:  # children go through garbage collection (ownerReferences)
             self._memo.pop(key, None)
             self._reported.pop(key, None)
-            self.tally.drop(key)
+            self._unpublished.pop(key, None)
+            if self.tally.drop(key):
+                self.standing.failing(self.tally)
+            self.standing.drop(key)
             self._first_seen.pop(key, None)
             self.store.drop_workload_children(str(body["metadata"].get("uid", "")))
             self.queue.forget(key)
@@ -474,12 +488,10 @@ class Controller:
         )
         started = time.perf_counter()
         try:
-            outcome, publish = self._comply(key, body, await self._pass(body, log))
+            outcome = self._comply(key, body, await self._pass(body, log))
             held = self._hold(key, body, outcome)
             if held is None:
                 await self._write_status(body, outcome, log)
-            if publish is not None:
-                await self._publish(key, body, outcome, publish, log)
         except errors.TransientApiError as exc:
             metrics.RECONCILES.labels("retry").inc()
             log.warning("transient API error", error=str(exc), retry_after=exc.retry_after)
@@ -495,49 +507,74 @@ class Controller:
 
     def _comply(
         self, key: Key, body: dict[str, Any], outcome: status_core.Outcome
-    ) -> tuple[status_core.Outcome, str | None]:
-        """status.compliance for this pass, and the digest to publish in the PolicyReport.
+    ) -> status_core.Outcome:
+        """status.compliance for this pass; verdicts that changed go to the publisher.
 
-        The digest is None when the report holds these verdicts already: the digest in
-        memory, or after a restart the one in status, is unchanged. The report is written
-        after the status, so that Reconciled is not held back by it.
+        Unchanged verdicts (the digest in memory, or after a restart the one in status)
+        publish nothing. The PolicyReport is written by the publisher, behind the
+        reconciles: evidence must not hold back Reconciled and Ready (decision 31).
         """
         if not outcome.verdicts or not self.leading():
-            return outcome, None
+            return outcome
         previous = body.get("status") or {}
         before = previous.get("compliance") or {}
         digest = policyreport.digest(outcome.verdicts)
         known = self._reported.get(key) or (before.get("digest", ""), before.get("report", ""))
-        self.tally.set(key, outcome.verdicts)
-        publish: str | None = None
+        if self.tally.set(key, outcome.verdicts):
+            self.standing.failing(self.tally)
+        self.standing.set(key, str((body.get("spec") or {}).get("profile", "")), outcome.verdicts)
         report = known[1]
         if known[0] != digest:
-            publish = digest
             missing = time.monotonic() < self._reports_missing_until
             report = "" if missing else policyreport.name(str(body["metadata"]["uid"]))
+            waiting = self._unpublished.get(key)
+            since = waiting[0] if waiting else time.monotonic()
+            self._unpublished[key] = (since, bool(known[0]), outcome.verdicts)
+            self._reported[key] = (digest, report)
+            self.trail(
+                "verdicts-changed",
+                workload=evidence.workload(body),
+                generation=body["metadata"].get("generation"),
+                failingBefore=list(before.get("failing") or ()) if before else None,
+                failing=[v.control for v in outcome.verdicts if v.result is verdicts.Result.FAIL],
+                digest=digest,
+                report=report,
+            )
         short = status_core.compliance(outcome.verdicts, digest, report, previous, self.now())
-        return dataclasses.replace(outcome, compliance=short), publish
+        return dataclasses.replace(outcome, compliance=short)
 
-    async def _publish(
-        self, key: Key, body: dict[str, Any], outcome: status_core.Outcome, digest: str, log: Any
-    ) -> None:
-        """Write the PolicyReport for verdicts that changed; a failure is retried next pass."""
-        before = (body.get("status") or {}).get("compliance") or {}
-        known = self._reported.get(key) or (before.get("digest", ""), "")
-        written = await self._write_report(body, outcome.verdicts, fresh=not known[0], log=log)
+    async def _publisher(self) -> None:
+        """Write the PolicyReports of changed verdicts, behind the reconciles.
+
+        While the queue is busy, a report waits up to PUBLISH_DELAY_SECONDS; then it is
+        written anyway, PUBLISH_BATCH at a time, so that a cluster that never rests still
+        gets its evidence.
+        """
+        while True:
+            await asyncio.sleep(PUBLISH_SECONDS)
+            if not self._unpublished or not self.leading():
+                continue
+            oldest = next(iter(self._unpublished.values()))[0]
+            if self.queue.busy() and time.monotonic() - oldest < PUBLISH_DELAY_SECONDS:
+                continue
+            batch = list(itertools.islice(self._unpublished, PUBLISH_BATCH))
+            await asyncio.gather(*(self._publish(key) for key in batch))
+
+    async def _publish(self, key: Key) -> None:
+        """Write one workload's PolicyReport; a failure queues a pass that tries again."""
+        _, existed, found = self._unpublished.pop(key)
+        body = self.store.workloads.get(key)
+        if body is None:
+            return  # deleted meanwhile: its report goes with it (garbage collection)
+        log = _log.bind(namespace=key[0], name=key[1])
+        try:
+            written = await self._write_report(body, found, fresh=not existed, log=log)
+        except errors.ApiError as exc:
+            log.warning("PolicyReport not written; retried", error=str(exc))
+            written = None
         if written is None:
-            self._reported[key] = ("", "")  # not written: the next pass tries again
-            return
-        self._reported[key] = (digest, written)
-        self.trail(
-            "verdicts-changed",
-            workload=evidence.workload(body),
-            generation=body["metadata"].get("generation"),
-            failingBefore=list(before.get("failing") or ()) if before else None,
-            failing=[v.control for v in outcome.verdicts if v.result is verdicts.Result.FAIL],
-            digest=digest,
-            report=written,
-        )
+            self._reported[key] = ("", "")  # the next pass publishes again
+            self.queue.add_after(key, PUBLISH_RETRY_SECONDS)
 
     async def _write_report(
         self, body: dict[str, Any], found: tuple[verdicts.Verdict, ...], fresh: bool, log: Any
@@ -648,6 +685,7 @@ class Controller:
                 await self._pods(body, desired, ctx, results, log)
         self._summarise(body, results)
         entries = drift.record(previous.get("drift"), results.findings, now=self.now())
+        _observe_heals(previous.get("drift"), entries)
         drifted = drift.condition(
             entries,
             [f for f in results.findings if f.healed],
@@ -945,8 +983,78 @@ class _Judged:
     and each child's digest."""
 
 
+PUBLISH_SECONDS = 1.0
+"""How often the publisher looks for PolicyReports to write."""
+PUBLISH_DELAY_SECONDS = 30.0
+"""The longest a PolicyReport waits for the reconciles to rest before it is written anyway."""
+PUBLISH_BATCH = 16
+"""PolicyReports written at once by the publisher."""
+PUBLISH_RETRY_SECONDS = 10.0
+"""After a PolicyReport could not be written, its workload's next pass (which retries it)."""
 SUMMARY_SECONDS = 10.0
 """How often, at most, the cluster's summary report is rewritten while verdicts change."""
+
+
+class _Standing:
+    """What fwop_workload_compliance and fwop_control_failing_workloads export.
+
+    Kept one workload at a time: no scan of every workload.
+    """
+
+    def __init__(self) -> None:
+        self.of: dict[Key, tuple[str, str, str]] = {}
+        self.namespaces: set[str] = set()
+
+    def set(self, key: Key, profile: str, found: tuple[verdicts.Verdict, ...]) -> None:
+        failing = {v.control for v in found if v.result is verdicts.Result.FAIL}
+        state = "drifted" if "DRF-1" in failing else "non_compliant" if failing else "compliant"
+        namespace = key[0]
+        if namespace not in self.namespaces:
+            if len(self.namespaces) >= metrics.MAX_NAMESPACES:
+                namespace = "_other"
+            else:
+                self.namespaces.add(namespace)
+        labels = (namespace, profile if profile in ("baseline", "pci") else "other", state)
+        before = self.of.get(key)
+        if before == labels:
+            return
+        if before is not None:
+            metrics.WORKLOADS.labels(*before).dec()
+        metrics.WORKLOADS.labels(*labels).inc()
+        self.of[key] = labels
+
+    def drop(self, key: Key) -> None:
+        before = self.of.pop(key, None)
+        if before is not None:
+            metrics.WORKLOADS.labels(*before).dec()
+
+    @staticmethod
+    def failing(tally: summary.Tally) -> None:
+        for control, counts in tally.counts.items():
+            metrics.CONTROL_FAILING.labels(control).set(counts["fail"])
+
+    def clear(self) -> None:
+        self.of.clear()
+        self.namespaces.clear()
+        metrics.WORKLOADS.clear()
+        metrics.CONTROL_FAILING.clear()
+
+
+def _observe_heals(previous: Any, entries: list[dict[str, Any]]) -> None:
+    """fwop_drift_heal_seconds for the drift entries this pass marked healed."""
+    healed_before = {
+        (e.get("kind"), e.get("name"), e.get("field"), e.get("detectedAt"))
+        for e in previous or ()
+        if e.get("healedAt")
+    }
+    for entry in entries:
+        key = (entry.get("kind"), entry.get("name"), entry.get("field"), entry.get("detectedAt"))
+        if entry.get("healedAt") and key not in healed_before:
+            try:
+                seconds = _epoch(str(entry["healedAt"])) - _epoch(str(entry["detectedAt"]))
+            except ValueError:  # written by an older version in another format
+                continue
+            metrics.HEAL_SECONDS.observe(max(seconds, 0))
 
 
 def _epoch(rfc3339: str) -> int:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import prometheus_client
 
+from fwop import __version__
+
 REGISTRY = prometheus_client.CollectorRegistry(auto_describe=True)
+prometheus_client.ProcessCollector(registry=REGISTRY)  # process_* (CPU, RSS, open fds)
 
 RECONCILES = prometheus_client.Counter(
     "fwop_reconciles_total",
@@ -51,6 +54,36 @@ NON_COMPLIANT = prometheus_client.Gauge(
     "FinancialWorkloads that break the cluster policy.",
     registry=REGISTRY,
 )
+
+BUILD = prometheus_client.Info("fwop_build", "The operator's version.", registry=REGISTRY)
+BUILD.info({"version": __version__})
+LEADER = prometheus_client.Gauge(
+    "fwop_leader",
+    "1 while this replica leads (reconciles, heals, writes verdicts); 0 on a standby.",
+    registry=REGISTRY,
+)
+WORKLOADS = prometheus_client.Gauge(
+    "fwop_workload_compliance",
+    "FinancialWorkloads by namespace, profile and state: compliant, non_compliant (a control"
+    " fails) or drifted (DRF-1 fails: drift found and not healed). Only the leader exports"
+    ' them; namespaces beyond MAX_NAMESPACES are summed under namespace="_other".',
+    ["namespace", "profile", "state"],
+    registry=REGISTRY,
+)
+CONTROL_FAILING = prometheus_client.Gauge(
+    "fwop_control_failing_workloads",
+    "FinancialWorkloads failing each control (leader only).",
+    ["control"],
+    registry=REGISTRY,
+)
+HEAL_SECONDS = prometheus_client.Histogram(
+    "fwop_drift_heal_seconds",
+    "From drift detected to healed, per drifted field (0 when found and healed in one pass).",
+    registry=REGISTRY,
+    buckets=(0.5, 1, 5, 30, 60, 300, 900, 3600, 14400, 86400),
+)
+MAX_NAMESPACES = 500
+"""Distinct namespace label values of fwop_workload_compliance (bounds its series)."""
 
 
 def exposition() -> bytes:

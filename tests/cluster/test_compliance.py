@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -190,3 +191,32 @@ def test_the_cluster_summary_names_a_failing_workload(
     assert int(pod1["properties"]["workloads.fail"]) >= 1
     assert doc["summary"]["fail"] >= 1
     assert len(doc["results"]) == CATALOG_SIZE
+
+
+def scrape(operator: Operator) -> str:
+    url = f"http://127.0.0.1:{operator.http_port}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        text: str = answer.read().decode()
+    return text
+
+
+def test_metrics_follow_the_verdicts(
+    kube: Kube, operator: Operator, audited: tuple[str, dict[str, Any]]
+) -> None:
+    ns, _ = audited
+    compliant = (
+        f'fwop_workload_compliance{{namespace="{ns}",profile="baseline",state="compliant"}} 1.0'
+    )
+    eventually(lambda: compliant in scrape(operator), 30, "compliant workload exported")
+    assert "fwop_leader 1.0" in scrape(operator)
+    kube.kubectl("scale", f"deployment/{NAME}", "--replicas=4", "-n", ns)  # audit: not healed
+    drifted = f'fwop_workload_compliance{{namespace="{ns}",profile="baseline",state="drifted"}} 1.0'
+
+    def exported() -> str | None:
+        text = scrape(operator)
+        return text if drifted in text else None
+
+    text = eventually(exported, 30, "drifted workload exported")
+    assert compliant.replace(" 1.0", " 0.0") in text
+    assert 'fwop_control_failing_workloads{control="DRF-1"}' in text
+    assert 'fwop_build_info{version="' in text
