@@ -239,6 +239,7 @@ class Controller:
         self._resync_task = self._summary_task = self._publisher_task = None
         self.tally, self._summary_live = summary.Tally(), None  # a new leader judges anew
         self._unpublished.clear()
+        metrics.REPORTS_PENDING.set(0)
         self._reported.clear()  # a new leader starts from the digests in status
         self.standing.clear()  # a standby exports no verdicts (they would go stale)
         metrics.LEADER.set(0)
@@ -530,6 +531,7 @@ class Controller:
             waiting = self._unpublished.get(key)
             since = waiting[0] if waiting else time.monotonic()
             self._unpublished[key] = (since, bool(known[0]), outcome.verdicts)
+            metrics.REPORTS_PENDING.set(len(self._unpublished))
             self._reported[key] = (digest, report)
             self.trail(
                 "verdicts-changed",
@@ -559,6 +561,7 @@ class Controller:
                 continue
             batch = list(itertools.islice(self._unpublished, PUBLISH_BATCH))
             await asyncio.gather(*(self._publish(key) for key in batch))
+            metrics.REPORTS_PENDING.set(len(self._unpublished))
 
     async def _publish(self, key: Key) -> None:
         """Write one workload's PolicyReport; a failure queues a pass that tries again."""

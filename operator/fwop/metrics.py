@@ -82,6 +82,11 @@ HEAL_SECONDS = prometheus_client.Histogram(
     registry=REGISTRY,
     buckets=(0.5, 1, 5, 30, 60, 300, 900, 3600, 14400, 86400),
 )
+REPORTS_PENDING = prometheus_client.Gauge(
+    "fwop_policyreports_pending",
+    "PolicyReports whose verdicts changed and that the publisher has not written yet.",
+    registry=REGISTRY,
+)
 MAX_NAMESPACES = 500
 """Distinct namespace label values of fwop_workload_compliance (bounds its series)."""
 
