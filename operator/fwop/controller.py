@@ -602,7 +602,7 @@ class Controller:
                     if live is None:
                         raise
                     manifest = policyreport.build(body, found, now, live)
-            if not _controlled_by(live, uid):  # never write what the workload does not own
+            if not meta.controlled_by(live, uid):  # never write what the workload does not own
                 log.warning("PolicyReport name taken by an object the workload does not own",
                             report=name)  # fmt: skip
                 return ""
@@ -1064,11 +1064,6 @@ def _epoch(rfc3339: str) -> int:
     """Seconds since the epoch of an RFC 3339 UTC time (PolicyReport timestamps)."""
     parsed = datetime.datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ")
     return int(parsed.replace(tzinfo=datetime.UTC).timestamp())
-
-
-def _controlled_by(obj: Mapping[str, Any], uid: str) -> bool:
-    owners = obj.get("metadata", {}).get("ownerReferences") or ()
-    return any(o.get("controller") and o.get("uid") == uid for o in owners)
 
 
 def _deleting(obj: Mapping[str, Any]) -> bool:

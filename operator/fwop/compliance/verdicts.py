@@ -25,6 +25,7 @@ from typing import Any
 from fwop import controls, errors
 from fwop.admission import images
 from fwop.api import floor
+from fwop.render import meta
 
 Obj = Mapping[str, Any]
 
@@ -38,6 +39,7 @@ DIGEST_LENGTH = 64
 DANGEROUS_VERBS = frozenset({"escalate", "bind", "impersonate"})
 LINK_LOCAL = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"))
 REGION_LABEL = "topology.kubernetes.io/region"
+NOTHING_RUNS = "no pod controller exists yet: nothing runs to judge"
 
 
 class Result(enum.StrEnum):
@@ -240,7 +242,7 @@ def _on_pod(
     """Run ``check(controller, path, pod spec)`` -> (bad, good) evidence, or skip."""
     obj = controller(subject)
     if obj is None:
-        return _skip("no pod controller exists yet: nothing runs to judge")
+        return _skip(NOTHING_RUNS)
     path, pod = pod_template(obj)
     bad, good = check(obj, path, pod)
     return obj, bad, good
@@ -473,10 +475,9 @@ def _owned(subject: Subject, kind: str) -> list[Obj]:
 
 
 def _rbac1(subject: Subject) -> Verdict:
-    found = _on_pod(subject, lambda obj, path, pod: ([], []))
-    if isinstance(found, Verdict):
-        return found
-    obj, _, _ = found
+    obj = controller(subject)
+    if obj is None:
+        return _skip(NOTHING_RUNS)
     path, pod = pod_template(obj)
     name = pod.get("serviceAccountName") or pod.get("serviceAccount") or "default"
     automount = pod.get("automountServiceAccountToken")
@@ -490,7 +491,7 @@ def _rbac1(subject: Subject) -> Verdict:
         a
         for a in _owned(subject, "ServiceAccount")
         if (a.get("metadata") or {}).get("name") == name
-        and (subject.owner_uid is None or _controlled(a, subject.owner_uid))
+        and (subject.owner_uid is None or meta.controlled_by(a, subject.owner_uid))
     ]
     if subject.owner_uid is not None and not accounts:
         return _fail(f"the ServiceAccount {name} is not the workload's own", seen)
@@ -726,7 +727,7 @@ def _avl1(subject: Subject) -> Verdict:
         return _skip("applies to profile pci only")
     obj = controller(subject)
     if obj is None:
-        return _skip("no pod controller exists yet: nothing runs to judge")
+        return _skip(NOTHING_RUNS)
     spec = obj.get("spec") or {}
     path, pod = pod_template(obj)
     replicas = spec.get("replicas")
@@ -784,11 +785,6 @@ def _drf2(subject: Subject) -> Verdict:
     return _pass("the enforcement mode is the one the cluster policy requires")
 
 
-def _controlled(child: Obj, owner_uid: str) -> bool:
-    owners = (child.get("metadata") or {}).get("ownerReferences") or ()
-    return any(o.get("controller") and o.get("uid") == owner_uid for o in owners)
-
-
 def _own1(subject: Subject) -> Verdict:
     if subject.owner_uid is None:
         return _skip("not managed by the operator")
@@ -798,7 +794,7 @@ def _own1(subject: Subject) -> Verdict:
     bad, good = _lists()
     for child in subject.children:
         owners = (child.get("metadata") or {}).get("ownerReferences") or ()
-        mine = _controlled(child, subject.owner_uid)
+        mine = meta.controlled_by(child, subject.owner_uid)
         field = "metadata.ownerReferences"
         (good if mine else bad).append(
             evidence(child, field, subject.owner_uid if mine else owners)

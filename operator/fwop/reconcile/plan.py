@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fwop.reconcile import compare, drift, fields
+from fwop.render import meta
 
 NAMESPACE = "Namespace"
 
@@ -243,10 +244,7 @@ def prune(
     for (kind, namespace, name), child in owned:
         if (kind, name) in wanted:
             continue
-        refs = child.get("metadata", {}).get("ownerReferences") or ()
-        if not any(
-            isinstance(r, Mapping) and r.get("controller") and r.get("uid") == owner for r in refs
-        ):
+        if not meta.controlled_by(child, owner):
             continue  # OWN-1: only objects this workload controls
         found.append(Delete(kind, namespace, name, str(child["metadata"].get("uid", ""))))
     return found

@@ -6,6 +6,7 @@ Must not: build any child's body (that is each kind's module), do I/O or read a 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from fwop.api import group, policy, spec
@@ -55,6 +56,12 @@ class Context:
     def pci(self) -> bool:
         """Tell whether the stricter pci profile applies."""
         return self.spec.profile is spec.Profile.PCI
+
+
+def controlled_by(obj: Mapping[str, Any], uid: str) -> bool:
+    """Whether ``obj`` names ``uid`` as its controller (OWN-1: the only objects written)."""
+    refs = (obj.get("metadata") or {}).get("ownerReferences") or ()
+    return any(isinstance(r, Mapping) and r.get("controller") and r.get("uid") == uid for r in refs)
 
 
 def labels(name: str) -> dict[str, str]:
