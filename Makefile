@@ -91,9 +91,23 @@ fuzz: venv ## 100,000 fuzzed specs through admission and rendering
 	FWOP_FUZZ_EXAMPLES=100000 $(BIN)/pytest tests/unit/test_fuzz.py -q -s -p no:cacheprovider
 
 .PHONY: cluster-test
-cluster-test: venv ## Tests against a real API server (local control plane, or KUBECONFIG)
+cluster-test: venv browser ## Tests against a real API server (local control plane, or KUBECONFIG)
 	$(if $(KUBECONFIG),,cluster/build.sh >/dev/null)
 	$(BIN)/pytest tests/cluster
+
+# Debian's Chromium opens fwctl report's HTML page in tests/cluster/test_report.py.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
+
+.PHONY: browser
+browser: ## Install Debian's Chromium once (headless, for the HTML report's test)
+	@command -v chromium >/dev/null || $(APT) install -y --no-install-recommends chromium \
+	  || { $(APT) update && $(APT) install -y --no-install-recommends chromium; }
+
+.PHONY: docs-screenshot
+docs-screenshot: venv browser ## Regenerate docs/images/report.png (the README's report screenshot)
+	mkdir -p docs/images
+	FWOP_REPORT_SCREENSHOT=$(CURDIR)/docs/images/report.png $(BIN)/pytest tests/cluster/test_report.py -k html -q
 
 .PHONY: test
 test: lint typecheck unit cluster-test ## Everything CI runs

@@ -9,15 +9,19 @@ stderr. Must not: let a traceback reach the user for bad input.
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime
+import io
 import json
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from fwop import errors
 from fwop.api import group
 from fwop.api import policy as policy_api
-from fwop.cli import check, documents
-from fwop.compliance import period, trail
+from fwop.cli import check, documents, live
+from fwop.compliance import fleet, html, period, report, trail
 from fwop.render import meta, workload
 
 EXIT_OK = 0
@@ -65,23 +69,144 @@ docs/compliance.md. Exit 0 with an intact chain, 1 with breaks, 2 on unreadable 
 """
 
 
+REPORT_HELP = """\
+Write the compliance report of one or more live clusters (the current kubeconfig context, or
+each --context): per framework and per namespace, every control of every FinancialWorkload
+with its evidence (from the operator's PolicyReports), drift incidents with detected and
+healed times and time-to-heal statistics, and every pod controller judged (as in fwctl
+inspect; --no-inspect leaves that out). With --evidence, the trail's summary of the period
+--since .. --until is added. -o json (the shape in docs/compliance.md), csv (one row per
+control per workload) or html (one self-contained page). Reads only; never writes to a
+cluster. Exit 0 when written, 1 when the evidence trail's chain is broken (written all the
+same), 2 when a cluster or a file cannot be read.
+"""
+
+INSPECT_HELP = """\
+Judge every Deployment, StatefulSet and DaemonSet of the live cluster(s), managed by the
+operator or not, against the controls (docs/controls.md), from the cluster's objects: the
+pod template, its namespace's Pod Security labels, its ServiceAccount and the Roles bound to
+it, and the NetworkPolicies selecting its pods. Prints each workload's failing controls and
+a score (controls passed over controls judged) per namespace and for the cluster.
+Exit 0 when no workload fails a control, 1 when some do, 2 when a cluster cannot be read.
+"""
+
+
+def _audit(path: str, since: str | None, until: str | None) -> tuple[dict[str, Any], bool]:
+    """The trail's summary of a period, with its chain verdict; and whether it is intact.
+
+    Raises OSError, UnicodeDecodeError or ValueError for an unreadable trail or time.
+    """
+    lines = _read(path).splitlines()
+    found = period.summarise(
+        (r for _, r in trail.records(lines) if "unreadable" not in r), since, until
+    )
+    _, findings = trail.verify(lines)
+    breaks = [str(f) for f in findings if f.broken]
+    return found.as_json() | {"chain": {"intact": not breaks, "breaks": breaks}}, not breaks
+
+
+def _report(args: argparse.Namespace) -> int:
+    audit: dict[str, Any] | None = None
+    intact = True
+    try:
+        if args.evidence:
+            audit, intact = _audit(args.evidence, args.since, args.until)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        sys.stderr.write(f"fwctl report: {args.evidence}: {exc}\n")
+        return EXIT_USAGE
+    try:
+        reads = live.read(args.context, inspect=args.inspect)
+    except errors.FwopError as exc:
+        sys.stderr.write(f"fwctl report: {exc}\n")
+        return EXIT_USAGE
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    built = report.build([r.snapshot for r in reads], now, audit)
+    if args.output == "json":
+        text = json.dumps(built, indent=2) + "\n"
+    elif args.output == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=report.CSV_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(report.rows(built))
+        text = buffer.getvalue()
+    else:
+        text = html.render(built)
+    _write(args.out, text)
+    totals = built["totals"]
+    sys.stderr.write(
+        f"fwctl report: {len(reads)} cluster(s), {totals['workloads']} {group.KIND}(s):"
+        f" {totals['compliant']} compliant, {totals['nonCompliant']} non-compliant,"
+        f" {totals['notJudged']} not judged\n"
+    )
+    return EXIT_OK if intact else EXIT_INVALID
+
+
+def _write(path: str | None, text: str) -> None:
+    if path is None:
+        sys.stdout.write(text)
+        return
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    try:
+        reads = live.read(args.context, inspect=True, financial=False)
+    except errors.FwopError as exc:
+        sys.stderr.write(f"fwctl inspect: {exc}\n")
+        return EXIT_USAGE
+    shapes = []
+    for one in reads:
+        judged = list(one.snapshot.fleet or ())
+        shapes.append({"context": one.context, **fleet.scores(judged),
+                       "judged": [j.manifest() for j in judged]})  # fmt: skip
+    if args.output == "json":
+        sys.stdout.write(json.dumps({"clusters": shapes}, indent=2) + "\n")
+    else:
+        sys.stdout.write(_inspect_table(shapes))
+    outside = sum(s["outside"] for s in shapes)
+    return EXIT_INVALID if outside else EXIT_OK
+
+
+def _inspect_table(shapes: list[dict[str, Any]]) -> str:
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value * 100:.1f}%"
+
+    rows = [("CONTEXT", "NAMESPACE", "KIND", "NAME", "MANAGED-BY", "SCORE", "FAILING")]
+    for shape in shapes:
+        rows += [
+            (shape["context"], j["namespace"], j["kind"], j["name"], j["managedBy"] or "-",
+             pct(j["score"]), ",".join(j["failing"]) or "-")
+            for j in shape["judged"]
+        ]  # fmt: skip
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1]
+             for r in rows]  # fmt: skip
+    for shape in shapes:
+        lines.append("")
+        lines += [
+            f"{shape['context']} namespace {n['name']}: {n['workloads']} workload(s),"
+            f" {n['outside']} outside the baseline, score {pct(n['score'])}"
+            for n in shape["namespaces"]
+        ]
+        lines.append(
+            f"{shape['context']}: {shape['workloads']} workload(s), {shape['managed']} managed,"
+            f" {shape['outside']} outside the baseline, score {pct(shape['score'])}"
+        )
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
 def _summary(args: argparse.Namespace) -> int:
     try:
-        lines = _read(args.file).splitlines()
-        found = period.summarise(
-            (r for _, r in trail.records(lines) if "unreadable" not in r), args.since, args.until
-        )
+        shape, intact = _audit(args.file, args.since, args.until)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         sys.stderr.write(f"fwctl evidence summary: {exc}\n")
         return EXIT_USAGE
-    _, findings = trail.verify(lines)
-    breaks = [str(f) for f in findings if f.broken]
-    shape = found.as_json() | {"chain": {"intact": not breaks, "breaks": breaks}}
     if args.output == "json":
         sys.stdout.write(json.dumps(shape, indent=2) + "\n")
     else:
         sys.stdout.write(_summary_text(shape))
-    return EXIT_INVALID if breaks else EXIT_OK
+    return EXIT_OK if intact else EXIT_INVALID
 
 
 def _summary_text(shape: dict[str, Any]) -> str:
@@ -173,7 +298,46 @@ def _parser() -> argparse.ArgumentParser:
     period.add_argument("--since", metavar="TIME", help="RFC 3339 start (inclusive)")
     period.add_argument("--until", metavar="TIME", help="RFC 3339 end (exclusive)")
     period.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    _live_commands(commands)
     return parser
+
+
+def _live_commands(commands: Any) -> None:
+    """Add the commands that read live clusters: report and inspect."""
+    reporter = commands.add_parser(
+        "report",
+        help="the compliance report of live cluster(s): JSON, CSV or HTML",
+        description=REPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _context_option(reporter)
+    reporter.add_argument("-o", "--output", choices=("json", "csv", "html"), default="json")
+    reporter.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    reporter.add_argument(
+        "--no-inspect", dest="inspect", action="store_false",
+        help="leave out the judgement of every pod controller (fewer reads)",
+    )  # fmt: skip
+    reporter.add_argument("--evidence", metavar="FILE", help="the evidence trail to summarise")
+    reporter.add_argument("--since", metavar="TIME", help="RFC 3339 start of the audit period")
+    reporter.add_argument("--until", metavar="TIME", help="RFC 3339 end (exclusive)")
+    inspector = commands.add_parser(
+        "inspect",
+        help="judge every Deployment, StatefulSet and DaemonSet of live cluster(s)",
+        description=INSPECT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _context_option(inspector)
+    inspector.add_argument("-o", "--output", choices=("table", "json"), default="table")
+
+
+def _context_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--context",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="kubeconfig context to read (repeat for a fleet; default: the current context)",
+    )
 
 
 def _namespace_option(parser: argparse.ArgumentParser) -> None:
@@ -277,6 +441,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _render(args.file, args.namespace, args.policy)
     if args.command == "check":
         return _check(args)
+    if args.command == "report":
+        return _report(args)
+    if args.command == "inspect":
+        return _inspect(args)
     if args.command == "evidence":
         return _verify(args.file) if args.evidence_command == "verify" else _summary(args)
     return EXIT_INVALID  # pragma: no cover - argparse refuses unknown commands

@@ -51,7 +51,6 @@ class Period:
 
     def as_json(self) -> dict[str, Any]:
         """The JSON form (``fwctl evidence summary -o json``)."""
-        heal = sorted(self.heal_seconds)
         return {
             "period": {"since": self.since, "until": self.until},
             "records": self.records,
@@ -59,12 +58,7 @@ class Period:
                 "incidents": self.incidents,
                 "healed": self.healed,
                 "open": self.open,
-                "timeToHealSeconds": {
-                    "count": len(heal),
-                    "p50": statistics.median(heal) if heal else None,
-                    "p90": heal[math.ceil(0.9 * len(heal)) - 1] if heal else None,  # nearest rank
-                    "max": heal[-1] if heal else None,
-                },
+                "timeToHealSeconds": heal_stats(self.heal_seconds),
                 "byKind": dict(sorted(self.by_kind.items())),
             },
             "admission": {
@@ -75,6 +69,17 @@ class Period:
             "verdictChanges": self.verdict_changes,
             "failingAtEnd": dict(sorted(self.workloads_failing.items())),
         }
+
+
+def heal_stats(seconds: Iterable[float]) -> dict[str, float | int | None]:
+    """Count, median, 90th percentile (nearest rank) and max of times to heal."""
+    heal = sorted(seconds)
+    return {
+        "count": len(heal),
+        "p50": statistics.median(heal) if heal else None,
+        "p90": heal[math.ceil(0.9 * len(heal)) - 1] if heal else None,
+        "max": heal[-1] if heal else None,
+    }
 
 
 def _workload(record: Mapping[str, Any]) -> tuple[str, str]:

@@ -39,22 +39,36 @@ WATCH_CONNECTIONS = 16
 """Connections of the watch streams' own pool (one per watched kind, and spares)."""
 
 
-def connect(identity: str = "", connections: int = CONNECTIONS) -> client.ApiClient:
+def connect(
+    identity: str = "", connections: int = CONNECTIONS, context: str | None = None
+) -> client.ApiClient:
     """An API client from KUBECONFIG / ~/.kube/config, or the in-cluster service account.
 
+    With ``context``, that context of the kubeconfig (fwctl's --context), never in-cluster.
     The user agent names the replica (``fwop/0.1.0 <identity>``): audit logs tell the
     operator's requests apart, and one replica's from another's. The connection pool holds
     ``connections`` keep-alive connections, as many as requests may run at once.
     """
     configuration = client.Configuration()
     try:
+        if context is not None:
+            raise config.ConfigException("a kubeconfig context was named")
         config.load_incluster_config(client_configuration=configuration)
     except config.ConfigException:
-        config.load_kube_config(client_configuration=configuration)
+        config.load_kube_config(client_configuration=configuration, context=context)
     configuration.connection_pool_maxsize = connections
     api_client = client.ApiClient(configuration)
     api_client.user_agent = f"{USER_AGENT} {identity}".strip()
     return api_client
+
+
+def contexts() -> tuple[list[str], str]:
+    """The kubeconfig's context names and its current context; raises errors.FwopError."""
+    try:
+        every, current = config.list_kube_config_contexts()
+    except (config.ConfigException, OSError) as exc:
+        raise errors.FwopError(f"cannot read the kubeconfig: {exc}") from None
+    return [str(c.get("name")) for c in every or ()], str((current or {}).get("name", ""))
 
 
 class Api:

@@ -56,6 +56,9 @@ POLICY_REPORT = Kind("wgpolicyk8s.io/v1alpha2", "PolicyReport", "policyreports")
 CLUSTER_POLICY_REPORT = Kind(
     "wgpolicyk8s.io/v1alpha2", "ClusterPolicyReport", "clusterpolicyreports", namespaced=False
 )
+# Pod controllers fleet inspection reads (fwctl inspect); the operator writes none of them.
+STATEFUL_SET = Kind("apps/v1", "StatefulSet", "statefulsets")
+DAEMON_SET = Kind("apps/v1", "DaemonSet", "daemonsets")
 
 # Every kind the operator creates for a workload.
 CHILDREN = (
