@@ -139,6 +139,14 @@ def test_csv_has_one_row_per_control_per_workload(make_spec: SpecFactory) -> Non
     assert img["evidence"].startswith("Deployment/app spec.template.spec.containers[0].image=")
 
 
+def test_csv_cells_never_start_a_formula(make_spec: SpecFactory) -> None:
+    found = list(verdicts.judge(subject(make_spec)))
+    found[0] = verdicts.Verdict("IMG-1", Result.FAIL, '=HYPERLINK("http://x","y")')
+    rows = list(report.rows(report.build([snapshot(tuple(found))], "t")))
+    assert rows[0]["message"] == '\'=HYPERLINK("http://x","y")'
+    assert all(not v.startswith(report.FORMULA) for r in rows for v in r.values())
+
+
 def test_html_shows_values_as_text_and_loads_nothing(make_spec: SpecFactory) -> None:
     found = list(verdicts.judge(subject(make_spec)))
     found[0] = verdicts.Verdict("IMG-1", Result.FAIL, "<script>alert(1)</script><img src=x>")

@@ -321,8 +321,23 @@ def _evidence_text(items: Iterable[Mapping[str, Any]]) -> str:
     )  # fmt: skip
 
 
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+"""How a spreadsheet cell starts a formula: such cells are written as text (OWASP CSV
+injection); values come from objects teams wrote."""
+
+
+def _cell(value: str) -> str:
+    return f"'{value}" if value.startswith(FORMULA) else value
+
+
 def rows(report: Mapping[str, Any]) -> Iterator[dict[str, str]]:
-    """One CSV row per control per workload: the operator's verdicts, then the fleet's."""
+    """One CSV row per control per workload, every cell safe to open in a spreadsheet."""
+    for row in _rows(report):
+        yield {key: _cell(value) for key, value in row.items()}
+
+
+def _rows(report: Mapping[str, Any]) -> Iterator[dict[str, str]]:
+    """The operator's verdicts, then the fleet's."""
     for cluster in report["clusters"]:
         for item in cluster["workloads"]:
             for c in item["controls"]:
