@@ -8,9 +8,13 @@ from __future__ import annotations
 import copy
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from fwop import controls
+from fwop.cli import main as cli
 from fwop.compliance import fleet, html, policyreport, report, verdicts
 from fwop.compliance.verdicts import Result
 
@@ -244,3 +248,15 @@ def test_label_selectors() -> None:
     ]
     for expression, expected in expressions:
         assert fleet.selects({"matchExpressions": [expression]}, labels) is expected, expression
+
+
+def test_an_unreadable_kubeconfig_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
+    for argv in (["report"], ["inspect", "-o", "json"]):
+        assert cli.main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err.count("\n") == 1
+        assert "kubeconfig" in err

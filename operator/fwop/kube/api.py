@@ -55,7 +55,10 @@ def connect(
             raise config.ConfigException("a kubeconfig context was named")
         config.load_incluster_config(client_configuration=configuration)
     except config.ConfigException:
-        config.load_kube_config(client_configuration=configuration, context=context)
+        try:
+            config.load_kube_config(client_configuration=configuration, context=context)
+        except (config.ConfigException, OSError, ValueError) as exc:
+            raise errors.FwopError(f"cannot load the kubeconfig: {exc}") from None
     configuration.connection_pool_maxsize = connections
     api_client = client.ApiClient(configuration)
     api_client.user_agent = f"{USER_AGENT} {identity}".strip()
