@@ -1,4 +1,4 @@
-"""Drift of every field: 28 tampers across every child kind and the namespace, on a real cluster.
+"""Drift of every field: 31 tampers across every child kind and the namespace, on a real cluster.
 
 Each tamper is a JSON patch (or a delete) as a person or a rogue tool would make it, under
 its own field manager. Under enforce the child must come back, whole, to what it was
@@ -34,6 +34,14 @@ RESTRICTED = {
 NOISE = ("resourceVersion", "generation", "managedFields", "uid", "creationTimestamp")
 
 
+ACCEPT = [{"name": "Accept", "value": "text/plain"}]
+PROBES = {
+    "liveness": {"httpGet": {"path": "/healthz", "port": "http", "scheme": "HTTPS",
+                             "httpHeaders": ACCEPT}},
+    "startup": {"grpc": {"port": 8080}, "failureThreshold": 30},
+}  # fmt: skip
+
+
 def full_spec(enforcement: str, profile: str = "pci") -> dict[str, Any]:
     """A workload with every child kind: Role, RoleBinding, Service, both policies, SPC, PDB."""
     return wl.spec(
@@ -42,6 +50,7 @@ def full_spec(enforcement: str, profile: str = "pci") -> dict[str, Any]:
         replicas=2,
         ports=[{"name": "http", "containerPort": 8080}],
         env=[{"name": "LIMIT", "value": "1000"}],
+        probes=PROBES,
         permissions=[{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
         network={
             "ingress": [
@@ -115,6 +124,11 @@ TAMPERS = [
            "env[name=LIMIT].value"),
     Tamper("command", "deployment", "", [add(f"{POD}/containers/0/command", ["/bin/sh"])],
            "command"),
+    Tamper("startup-probe-removed", "deployment", "",
+           [{"op": "remove", "path": f"{POD}/containers/0/startupProbe"}], "startupProbe"),
+    Tamper("exec-probe", "deployment", "", [{"op": "replace",
+           "path": f"{POD}/containers/0/livenessProbe",
+           "value": {"exec": {"command": ["/bin/sh", "-c", "id"]}}}], "livenessProbe"),
     Tamper("args", "deployment", "", [add(f"{POD}/containers/0/args", ["-c", "id"])], "args"),
     Tamper("host-network", "deployment", "", [add(f"{POD}/hostNetwork", True)], "hostNetwork"),
     Tamper("host-pid", "deployment", "", [add(f"{POD}/hostPID", True)], "hostPID"),

@@ -546,25 +546,43 @@ def set_profile(draw: Draw, case: Case) -> None:
     case.steps.append(f"{field} {value!r}")
 
 
+PROBE_HEADERS = (
+    {"name": "Accept", "value": "application/json"},
+    {"name": "Authorization", "value": "Bearer 9f8e7d6c5b4a39281706f5e4d3c2b1a0"},
+    {"name": "bad header", "value": "x"},
+)
+PROBE_COMMANDS = (["/bin/check"], ["/bin/check", "--password=Hunter2-Prod-9"], [])
+
+
 def _probe(draw: Draw, case: Case) -> Doc:
     ports = _spec(case).get("ports") or []
     refs: list[Any] = [p.get("name") for p in ports] + [p.get("containerPort") for p in ports]
     port = draw(st.sampled_from([*refs, *refs, "http", 8080, 0]))
-    handler = kind_of(draw, httpGet=2, tcpSocket=1, both=1, none=1)
+    handler = kind_of(draw, httpGet=3, tcpSocket=1, grpc=1, exec=1, both=1, none=1)
     probe: Doc = {}
     if handler in ("httpGet", "both"):
         probe["httpGet"] = {"path": draw(st.sampled_from(PROBE_PATHS)), "port": port}
+        if draw(st.booleans()):
+            probe["httpGet"]["scheme"] = draw(st.sampled_from(("HTTPS", "HTTP", "FTP")))
+        if draw(st.integers(0, 3)) == 0:
+            probe["httpGet"]["httpHeaders"] = [draw(st.sampled_from(PROBE_HEADERS))]
     if handler in ("tcpSocket", "both"):
         probe["tcpSocket"] = {"port": port}
+    if handler == "grpc":
+        probe["grpc"] = {"port": draw(st.sampled_from((9090, 0, "grpc")))}
+    if handler == "exec":
+        probe["exec"] = {"command": list(draw(st.sampled_from(PROBE_COMMANDS)))}
     if draw(st.booleans()):
         probe["periodSeconds"] = draw(st.sampled_from((5, 10, 0, 3601)))
+    if draw(st.integers(0, 3)) == 0:
+        probe["successThreshold"] = draw(st.sampled_from((1, 2, 0)))
     return probe
 
 
 def set_probes(draw: Draw, case: Case) -> None:
-    """Set a liveness or readiness probe: httpGet or tcpSocket, on declared ports or not."""
+    """Set a probe: every handler, on declared ports or not, with headers and thresholds."""
     probes = _spec(case).setdefault("probes", {})
-    kind = draw(st.sampled_from(("liveness", "readiness")))
+    kind = draw(st.sampled_from(("liveness", "readiness", "startup")))
     probes[kind] = _probe(draw, case)
     case.steps.append(f"probes.{kind} {probes[kind]}")
 

@@ -238,6 +238,18 @@ VIOLATIONS: list[tuple[str, dict[str, Any], str, rules.Rule]] = [
         rules.PROBE_HANDLER,
     ),
     (
+        "startup probe with grpc and exec",
+        {"probes": {"startup": {"grpc": {"port": 9090}, "exec": {"command": ["/bin/check"]}}}},
+        "spec.probes.startup",
+        rules.PROBE_HANDLER,
+    ),
+    (
+        "liveness asking for two successes",
+        {"probes": {"liveness": {"tcpSocket": {"port": 80}, "successThreshold": 2}}},
+        "spec.probes",
+        rules.PROBE_SUCCESS_THRESHOLD,
+    ),
+    (
         "vault without block",
         {"secrets": {k: v for k, v in VAULT.items() if k != "vault"}},
         "spec.secrets.vault",

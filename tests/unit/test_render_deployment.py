@@ -202,15 +202,38 @@ def test_container_carries_the_declared_process(make_ctx: ContextFactory) -> Non
         "periodSeconds": 20,
         "timeoutSeconds": 1,
         "failureThreshold": 3,
+        "successThreshold": 1,
     }
-    assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": 8080}
+    assert container["readinessProbe"]["httpGet"] == {
+        "path": "/ready", "port": 8080, "scheme": "HTTP"
+    }  # fmt: skip
+
+
+def test_every_probe_handler_renders_as_kubernetes_spells_it(make_ctx: ContextFactory) -> None:
+    probes = {
+        "liveness": {"exec": {"command": ["/bin/check", "--quick"]}},
+        "readiness": {"httpGet": {"path": "/ready", "port": 8443, "scheme": "HTTPS",
+                                  "httpHeaders": [{"name": "Accept", "value": "text/plain"}]},
+                      "successThreshold": 2},
+        "startup": {"grpc": {"port": 9090, "service": "ledger"}, "failureThreshold": 30},
+    }  # fmt: skip
+    container = only_container(make_ctx, probes=probes)
+    assert container["livenessProbe"]["exec"] == {"command": ["/bin/check", "--quick"]}
+    assert container["readinessProbe"]["httpGet"] == {
+        "path": "/ready", "port": 8443, "scheme": "HTTPS",
+        "httpHeaders": [{"name": "Accept", "value": "text/plain"}],
+    }  # fmt: skip
+    assert container["readinessProbe"]["successThreshold"] == 2
+    assert container["startupProbe"]["grpc"] == {"port": 9090, "service": "ledger"}
+    assert container["startupProbe"]["failureThreshold"] == 30
+    bare = only_container(make_ctx, probes={"startup": {"grpc": {"port": 9090}}})
+    assert bare["startupProbe"]["grpc"] == {"port": 9090}
 
 
 def test_optional_container_fields_are_omitted_not_empty(make_ctx: ContextFactory) -> None:
     container = only_container(make_ctx)
-    assert not {"command", "args", "env", "ports", "livenessProbe", "readinessProbe"} & set(
-        container
-    )
+    assert not {"command", "args", "env", "ports", "livenessProbe", "readinessProbe",
+                "startupProbe"} & set(container)  # fmt: skip
 
 
 @pytest.mark.parametrize(

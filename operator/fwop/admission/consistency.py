@@ -64,23 +64,14 @@ def duplicate_ports(spec: spec_api.FinancialWorkloadSpec) -> Problems:
             seen[key] = index
 
 
-def _probe_target(probe: pod.Probe) -> tuple[str, int | str]:
-    if probe.http_get is not None:
-        return "httpGet", probe.http_get.port
-    assert probe.tcp_socket is not None  # the model requires exactly one handler
-    return "tcpSocket", probe.tcp_socket.port
-
-
 def probe_ports(spec: spec_api.FinancialWorkloadSpec) -> Problems:
     """A probe that names a port needs a declared TCP port of that name."""
     if spec.probes is None:
         return
     tcp = {port.name: port for port in spec.ports if port.protocol is types.Protocol.TCP}
-    for kind in ("liveness", "readiness"):
-        probe: pod.Probe | None = getattr(spec.probes, kind)
-        if probe is None:
-            continue
-        handler, ref = _probe_target(probe)
+    for kind, probe in spec.probes.declared():
+        handler, action = probe.handler
+        ref = action.port if isinstance(action, pod.HttpGet | pod.TcpSocket) else None
         if isinstance(ref, str) and ref not in tcp:
             message = (
                 f'port name "{ref}" is not a TCP port declared in spec.ports; '

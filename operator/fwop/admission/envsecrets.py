@@ -29,6 +29,7 @@ from collections.abc import Iterator, Sequence
 
 from fwop import errors
 from fwop.admission import secretvalues
+from fwop.api import pod
 from fwop.api import spec as spec_api
 
 Problems = Iterator[errors.Problem]
@@ -309,6 +310,29 @@ def arguments(spec: spec_api.FinancialWorkloadSpec) -> Problems:
         yield errors.Problem(field, messages[field], "SEC-1")
 
 
+def probes(spec: spec_api.FinancialWorkloadSpec) -> Problems:
+    """SEC-1 for probes: an exec command read as argv, each HTTP header as name: value."""
+    rules = _Rules(spec)
+    for kind, probe in spec.probes.declared() if spec.probes is not None else ():
+        _, action = probe.handler
+        base = f"spec.probes.{kind}"
+        if isinstance(action, pod.ExecAction):
+            argv = [_Word(f"{base}.exec.command[{i}]", i, text)
+                    for i, text in enumerate(action.command)]  # fmt: skip
+            for field, message in _first_per_field(rules.words(ARGV, argv)).items():
+                yield errors.Problem(field, message, "SEC-1")
+        elif isinstance(action, pod.HttpGet):
+            for i, header in enumerate(action.http_headers):
+                finding = secretvalues.judge(header.name, header.value)
+                if finding is not None:
+                    message = (
+                        f"{base}.httpGet.httpHeaders[{i}] ({header.name}) {finding.reason}"
+                        f" (SEC-1); allowed: {finding.allowed}; a health endpoint needs no"
+                        " credential"
+                    )
+                    yield errors.Problem(f"{base}.httpGet.httpHeaders[{i}].value", message, "SEC-1")
+
+
 _NAME_RULES = frozenset({"env", "command", "args"})
 
 
@@ -324,7 +348,9 @@ def _strings(node: object, path: str) -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{path}[{index}]")
 
 
-def other_fields(spec: spec_api.FinancialWorkloadSpec) -> Problems:
+def other_fields(
+    spec: spec_api.FinancialWorkloadSpec, judged: frozenset[str] = frozenset()
+) -> Problems:
     """SEC-1 for every other string of the spec that lands in a child.
 
     A probe path, a Vault address or a label is stored and shown like an environment
@@ -336,6 +362,8 @@ def other_fields(spec: spec_api.FinancialWorkloadSpec) -> Problems:
         if top in _NAME_RULES:
             continue
         for field, value in _strings(node, f"spec.{top}"):
+            if field in judged:
+                continue
             found = secretvalues.detect(value)
             if found:
                 message = (
@@ -349,4 +377,6 @@ def check(spec: spec_api.FinancialWorkloadSpec) -> Problems:
     """Yield every secret found in clear in env, command, args, or any other field."""
     yield from env(spec)
     yield from arguments(spec)
-    yield from other_fields(spec)
+    found = list(probes(spec))
+    yield from found
+    yield from other_fields(spec, frozenset(p.field for p in found))

@@ -174,8 +174,17 @@ CIDR_VALID = Rule(
 )
 PROBE_HANDLER = Rule(
     field="spec.probes",
-    text="a probe in spec.probes sets exactly one of httpGet or tcpSocket",
-    cel="has(self.httpGet) != has(self.tcpSocket)",
+    text="a probe in spec.probes sets exactly one of httpGet, tcpSocket, grpc or exec",
+    cel="(has(self.httpGet) ? 1 : 0) + (has(self.tcpSocket) ? 1 : 0)"
+    " + (has(self.grpc) ? 1 : 0) + (has(self.exec) ? 1 : 0) == 1",
+)
+PROBE_SUCCESS_THRESHOLD = Rule(
+    field="spec.probes",
+    text="spec.probes.liveness and spec.probes.startup take successThreshold 1 (Kubernetes"
+    " counts one success); only readiness may ask for more",
+    cel="(!has(self.liveness) || !has(self.liveness.successThreshold)"
+    " || self.liveness.successThreshold == 1) && (!has(self.startup)"
+    " || !has(self.startup.successThreshold) || self.startup.successThreshold == 1)",
 )
 VAULT_BLOCK = Rule(
     field="spec.secrets.vault",
@@ -226,6 +235,7 @@ ALL: tuple[Rule, ...] = (
     PEER_SHAPE,
     CIDR_VALID,
     PROBE_HANDLER,
+    PROBE_SUCCESS_THRESHOLD,
     VAULT_BLOCK,
     AZURE_BLOCK,
     AWS_BLOCK,

@@ -36,17 +36,31 @@ CONTAINER_SECURITY: meta.Manifest = {
 }
 
 
+def _handler(probe: pod.Probe) -> meta.Manifest:
+    name, handler = probe.handler
+    if isinstance(handler, pod.HttpGet):
+        out: meta.Manifest = {"path": handler.path, "port": handler.port,
+                              "scheme": str(handler.scheme)}  # fmt: skip
+        if handler.http_headers:
+            out["httpHeaders"] = [{"name": h.name, "value": h.value} for h in handler.http_headers]
+    elif isinstance(handler, pod.Grpc):
+        out = {"port": handler.port, **({"service": handler.service} if handler.service else {})}
+    elif isinstance(handler, pod.ExecAction):
+        out = {"command": list(handler.command)}
+    else:
+        out = {"port": handler.port}
+    return {name: out}
+
+
 def _probe(probe: pod.Probe) -> meta.Manifest:
-    out: meta.Manifest = {}
-    if probe.http_get is not None:
-        out["httpGet"] = {"path": probe.http_get.path, "port": probe.http_get.port}
-    if probe.tcp_socket is not None:
-        out["tcpSocket"] = {"port": probe.tcp_socket.port}
-    out["initialDelaySeconds"] = probe.initial_delay_seconds
-    out["periodSeconds"] = probe.period_seconds
-    out["timeoutSeconds"] = probe.timeout_seconds
-    out["failureThreshold"] = probe.failure_threshold
-    return out
+    return {
+        **_handler(probe),
+        "initialDelaySeconds": probe.initial_delay_seconds,
+        "periodSeconds": probe.period_seconds,
+        "timeoutSeconds": probe.timeout_seconds,
+        "failureThreshold": probe.failure_threshold,
+        "successThreshold": probe.success_threshold,
+    }
 
 
 def _resources(resources: pod.Resources) -> meta.Manifest:
@@ -93,10 +107,8 @@ def container(ctx: meta.Context) -> meta.Manifest:
             for p in spec.ports
         ]
     out["resources"] = _resources(spec.resources)
-    if spec.probes is not None and spec.probes.liveness is not None:
-        out["livenessProbe"] = _probe(spec.probes.liveness)
-    if spec.probes is not None and spec.probes.readiness is not None:
-        out["readinessProbe"] = _probe(spec.probes.readiness)
+    for kind, probe in spec.probes.declared() if spec.probes is not None else ():
+        out[f"{kind}Probe"] = _probe(probe)
     out["securityContext"] = dict(CONTAINER_SECURITY)
     out["volumeMounts"] = _mounts(ctx)
     return out
