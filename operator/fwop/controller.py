@@ -959,8 +959,9 @@ def _rollout(deployment: Mapping[str, Any] | None) -> Any:
 
 # Children are written in waves, each wave at once: the namespace's Pod Security labels,
 # then everything that guards the pods (identity, RBAC, network fence, secrets, Service),
-# then the Deployment, then its PodDisruptionBudget. No pod runs before its fence.
-_WAVE_OF = {"Namespace": 0, "Deployment": 2, "PodDisruptionBudget": 3}
+# then the Deployment, then its PodDisruptionBudget and autoscaler. No pod runs before its
+# fence.
+_WAVE_OF = {"Namespace": 0, "Deployment": 2, "PodDisruptionBudget": 3, "HorizontalPodAutoscaler": 3}
 
 
 def _waves(children: list[tuple[dict[str, Any], str]]) -> list[list[tuple[dict[str, Any], str]]]:

@@ -55,7 +55,7 @@ def test_no_escalate_or_bind_on_cluster_roles_and_no_impersonation(kube: Kube) -
 
 CHILD_RESOURCES = {
     "serviceaccounts", "services", "deployments", "poddisruptionbudgets", "networkpolicies",
-    "secretproviderclasses", "rolebindings", "roles",
+    "secretproviderclasses", "rolebindings", "roles", "horizontalpodautoscalers",
 }  # fmt: skip
 
 

@@ -25,6 +25,7 @@ CHILD_LISTERS = {
     "Service": ("CoreV1Api", "list_namespaced_service"),
     "Deployment": ("AppsV1Api", "list_namespaced_deployment"),
     "PodDisruptionBudget": ("PolicyV1Api", "list_namespaced_pod_disruption_budget"),
+    "HorizontalPodAutoscaler": ("AutoscalingV2Api", "list_namespaced_horizontal_pod_autoscaler"),
 }
 
 

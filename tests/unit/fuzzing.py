@@ -618,11 +618,31 @@ def set_name(draw: Draw, case: Case) -> None:
     case.steps.append(f"name {name}")
 
 
+def set_scaling(draw: Draw, case: Case) -> None:
+    """Declare an autoscaler or a rollout: bounds inverted, pci below 2, no target, both 0."""
+    spec = _spec(case)
+    if draw(st.booleans()):
+        scaled: Doc = {"minReplicas": draw(st.sampled_from((1, 2, 3, 0, 9))),
+                       "maxReplicas": draw(st.sampled_from((2, 5, 1001)))}  # fmt: skip
+        for key in ("targetCPUUtilization", "targetMemoryUtilization"):
+            if draw(st.booleans()):
+                scaled[key] = draw(st.sampled_from((70, 0, 1001)))
+        spec["autoscaling"] = scaled
+        case.steps.append(f"autoscaling {scaled}")
+    else:
+        values = (0, 1, "0%", "25%", "100%", "101%", -1, 1001, "1")
+        rollout = {key: draw(st.sampled_from(values))
+                   for key in ("maxSurge", "maxUnavailable") if draw(st.booleans())}  # fmt: skip
+        spec["rollout"] = rollout
+        case.steps.append(f"rollout {rollout}")
+
+
 MUTATIONS: tuple[Mutation, ...] = (
     *(set_env, set_env, set_env, set_args, set_args, set_permissions, set_permissions),
     *(add_flow, add_flow),
     *(set_secrets, set_quantity, set_profile, set_probes, add_port, set_image, set_namespace),
     set_name,
+    set_scaling,
 )
 """Every mutation; env and args (where secrets hide), permissions and flows come up more."""
 

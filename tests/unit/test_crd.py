@@ -243,6 +243,11 @@ PLACEMENT = {
     **{rule: {"spec.permissions[]"} for rule in rules.PERMISSION_FLOOR.values()},
     rules.NOT_DEFAULT_NAME: {""},
     rules.PCI_MIN_REPLICAS: {"spec"},
+    rules.PCI_MIN_AUTOSCALING: {"spec"},
+    rules.AUTOSCALING_EXCLUSIVE: {"spec"},
+    rules.AUTOSCALING_TARGET: {"spec.autoscaling"},
+    rules.AUTOSCALING_RANGE: {"spec.autoscaling"},
+    rules.ROLLOUT_PROGRESS: {"spec.rollout"},
     rules.PEER_SHAPE: {"spec.network.ingress[].from[]", "spec.network.egress[].to[]"},
     rules.CIDR_VALID: {
         "spec.network.ingress[].from[].ipBlock",

@@ -250,6 +250,43 @@ VIOLATIONS: list[tuple[str, dict[str, Any], str, rules.Rule]] = [
         rules.PROBE_SUCCESS_THRESHOLD,
     ),
     (
+        "pci autoscaler down to one pod",
+        {
+            "profile": "pci",
+            "replicas": 2,
+            "autoscaling": {"minReplicas": 1, "maxReplicas": 4, "targetCPUUtilization": 70},
+        },
+        "spec.autoscaling",
+        rules.PCI_MIN_AUTOSCALING,
+    ),
+    (
+        "autoscaler and externally managed replicas",
+        {
+            "externallyManaged": ["replicas"],
+            "autoscaling": {"maxReplicas": 4, "targetCPUUtilization": 70},
+        },
+        "spec.autoscaling",
+        rules.AUTOSCALING_EXCLUSIVE,
+    ),
+    (
+        "autoscaler without a target",
+        {"autoscaling": {"maxReplicas": 4}},
+        "spec.autoscaling",
+        rules.AUTOSCALING_TARGET,
+    ),
+    (
+        "autoscaler minimum above its maximum",
+        {"autoscaling": {"minReplicas": 5, "maxReplicas": 4, "targetMemoryUtilization": 80}},
+        "spec.autoscaling",
+        rules.AUTOSCALING_RANGE,
+    ),
+    (
+        "rollout that can never replace a pod",
+        {"rollout": {"maxSurge": 0, "maxUnavailable": "0%"}},
+        "spec.rollout",
+        rules.ROLLOUT_PROGRESS,
+    ),
+    (
         "vault without block",
         {"secrets": {k: v for k, v in VAULT.items() if k != "vault"}},
         "spec.secrets.vault",

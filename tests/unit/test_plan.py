@@ -195,3 +195,15 @@ def test_differences_name_added_changed_and_removed_list_items() -> None:
         "spec.containers[name=app].image": ("a", "b"),
         "spec.containers[name=side]": (None, {"name": "side"}),
     }
+
+
+def test_the_autoscalers_manager_may_hold_the_replicas_it_was_handed() -> None:
+    obj = live()
+    obj["metadata"]["managedFields"] = [
+        {"manager": "kube-controller-manager", "operation": "Update", "subresource": "scale",
+         "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+    ]  # fmt: skip
+    handed = plan.exceptions(desired(), plan.Context(UID, True, True, replicas_elsewhere=True))
+    assert fields.foreign_fields(obj, handed) == []
+    kept = plan.exceptions(desired(), plan.Context(UID, True, True))
+    assert fields.foreign_fields(obj, kept) == ["spec.replicas"]

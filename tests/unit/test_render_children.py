@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from fwop.render import (
+    autoscaler,
     namespace,
     networkpolicy,
     pdb,
@@ -263,3 +264,23 @@ def test_avl1_pdb_only_under_pci(make_ctx: ContextFactory) -> None:
         "unhealthyPodEvictionPolicy": "AlwaysAllow",
     }
     assert budget["metadata"]["annotations"] == {"finance.compliance.dev/controls": "AVL-1"}
+
+
+def test_the_autoscaler_scales_the_workloads_deployment_on_its_targets(
+    make_ctx: ContextFactory,
+) -> None:
+    assert autoscaler.render(make_ctx()) == []
+    scaled = {"minReplicas": 2, "maxReplicas": 8, "targetCPUUtilization": 70,
+              "targetMemoryUtilization": 80, "scaleDownStabilizationSeconds": 120}  # fmt: skip
+    (hpa,) = autoscaler.render(make_ctx(profile="pci", replicas=2, autoscaling=scaled))
+    assert (hpa["apiVersion"], hpa["kind"]) == ("autoscaling/v2", "HorizontalPodAutoscaler")
+    assert hpa["metadata"]["ownerReferences"][0]["controller"] is True
+    spec = hpa["spec"]
+    assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "app"}
+    assert (spec["minReplicas"], spec["maxReplicas"]) == (2, 8)
+    targets = {m["resource"]["name"]: m["resource"]["target"] for m in spec["metrics"]}
+    assert targets == {
+        "cpu": {"type": "Utilization", "averageUtilization": 70},
+        "memory": {"type": "Utilization", "averageUtilization": 80},
+    }
+    assert spec["behavior"] == {"scaleDown": {"stabilizationWindowSeconds": 120}}

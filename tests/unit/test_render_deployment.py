@@ -167,11 +167,20 @@ def test_replicas_selector_and_template_labels(make_ctx: ContextFactory) -> None
     assert manifest["spec"]["template"]["metadata"]["labels"] == meta.labels("app")
 
 
-def test_replicas_are_left_to_the_autoscaler_when_externally_managed(
-    make_ctx: ContextFactory,
-) -> None:
+def test_an_autoscaled_deployment_starts_at_its_minimum(make_ctx: ContextFactory) -> None:
+    # Later writes carry the live count over (test_drift); the creation sets this one.
     manifest = render(make_ctx, replicas=3, externallyManaged=["replicas"])
-    assert "replicas" not in manifest["spec"]
+    assert manifest["spec"]["replicas"] == 3
+    scaled = {"minReplicas": 4, "maxReplicas": 9, "targetCPUUtilization": 70}
+    assert render(make_ctx, autoscaling=scaled)["spec"]["replicas"] == 4
+    assert "strategy" not in manifest["spec"]
+
+
+def test_a_declared_rollout_becomes_the_rolling_update(make_ctx: ContextFactory) -> None:
+    manifest = render(make_ctx, rollout={"maxSurge": 1, "maxUnavailable": "0%"})
+    assert manifest["spec"]["strategy"] == {
+        "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": "0%"}
+    }  # fmt: skip
 
 
 def test_container_carries_the_declared_process(make_ctx: ContextFactory) -> None:

@@ -56,6 +56,7 @@ CHILDREN: tuple[tuple[str, str], ...] = (
     ("apps", "deployments"),
     ("", "services"),
     ("policy", "poddisruptionbudgets"),
+    ("autoscaling", "horizontalpodautoscalers"),
 )
 """(API group, resource) of every namespaced kind the operator writes (fwop.kube.kinds)."""
 

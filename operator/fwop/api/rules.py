@@ -149,6 +149,39 @@ PCI_MIN_REPLICAS = Rule(
     control="AVL-1",
     field_path=".replicas",
 )
+PCI_MIN_AUTOSCALING = Rule(
+    field="spec.autoscaling",
+    text="spec.autoscaling.minReplicas must be at least 2 under profile pci",
+    cel="self.profile != 'pci' || !has(self.autoscaling)"
+    " || (has(self.autoscaling.minReplicas) && self.autoscaling.minReplicas >= 2)",
+    control="AVL-1",
+    field_path=".autoscaling",
+)
+AUTOSCALING_EXCLUSIVE = Rule(
+    field="spec.autoscaling",
+    text="spec.autoscaling renders the autoscaler that owns replicas; externallyManaged:"
+    " [replicas] is for an autoscaler managed elsewhere: set one of them",
+    cel="!has(self.autoscaling) || !has(self.externallyManaged)"
+    " || !self.externallyManaged.exists(f, f == 'replicas')",
+    field_path=".autoscaling",
+)
+AUTOSCALING_TARGET = Rule(
+    field="spec.autoscaling",
+    text="spec.autoscaling sets targetCPUUtilization, targetMemoryUtilization or both",
+    cel="has(self.targetCPUUtilization) || has(self.targetMemoryUtilization)",
+)
+AUTOSCALING_RANGE = Rule(
+    field="spec.autoscaling",
+    text="spec.autoscaling.minReplicas must not exceed maxReplicas",
+    cel="!has(self.minReplicas) || self.minReplicas <= self.maxReplicas",
+)
+ROLLOUT_PROGRESS = Rule(
+    field="spec.rollout",
+    text="spec.rollout: maxSurge and maxUnavailable cannot both be 0 (no pod could ever be"
+    " replaced)",
+    cel="!(has(self.maxSurge) && has(self.maxUnavailable) && (self.maxSurge == 0"
+    " || self.maxSurge == '0%') && (self.maxUnavailable == 0 || self.maxUnavailable == '0%'))",
+)
 PEER_SHAPE = Rule(
     field="spec.network peer",
     text="a spec.network peer sets podSelector and/or namespaceSelector, or ipBlock alone",
@@ -232,6 +265,11 @@ ALL: tuple[Rule, ...] = (
     *PERMISSION_FLOOR.values(),
     NOT_DEFAULT_NAME,
     PCI_MIN_REPLICAS,
+    PCI_MIN_AUTOSCALING,
+    AUTOSCALING_EXCLUSIVE,
+    AUTOSCALING_TARGET,
+    AUTOSCALING_RANGE,
+    ROLLOUT_PROGRESS,
     PEER_SHAPE,
     CIDR_VALID,
     PROBE_HANDLER,

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import pydantic
 
-from fwop.api import access, pod, rules, types
+from fwop.api import access, pod, rules, scaling, types
 from fwop.api import network as network_api
 from fwop.api import secrets as secrets_api
 
@@ -57,7 +57,12 @@ class FinancialWorkloadSpec(types.Model):
     """Desired state of a FinancialWorkload."""
 
     model_config = pydantic.ConfigDict(
-        json_schema_extra=rules.schema_extra(rules.RESOURCES_REQUIRED, rules.PCI_MIN_REPLICAS)
+        json_schema_extra=rules.schema_extra(
+            rules.RESOURCES_REQUIRED,
+            rules.PCI_MIN_REPLICAS,
+            rules.PCI_MIN_AUTOSCALING,
+            rules.AUTOSCALING_EXCLUSIVE,
+        )
     )
 
     profile: Profile
@@ -70,12 +75,20 @@ class FinancialWorkloadSpec(types.Model):
     ]
     """Container image pinned by digest: <repository>@sha256:<64 hex> (IMG-1)."""
     replicas: Annotated[types.Int, pydantic.Field(ge=0, le=1000, validate_default=True)] = 1
-    """Number of pods; at least 2 under profile pci (AVL-1). When replicas is externally
-    managed, this value is not applied."""
+    """Number of pods; at least 2 under profile pci (AVL-1). With spec.autoscaling the
+    autoscaler decides instead; when replicas is externally managed, the Deployment starts
+    with this many and the other controller decides afterwards."""
     externally_managed: Annotated[
         tuple[ManagedField, ...], pydantic.Field(max_length=1, json_schema_extra=_SET)
     ] = ()
-    """Fields another controller owns; the operator neither sets nor heals them."""
+    """Fields another controller owns; the operator sets them only when it creates the
+    Deployment, and never heals them. For an autoscaler the operator renders, use
+    spec.autoscaling instead."""
+    autoscaling: scaling.Autoscaling | None = None
+    """A HorizontalPodAutoscaler owns the replica count between minReplicas and maxReplicas;
+    its changes to the Deployment's replicas are not drift."""
+    rollout: scaling.Rollout | None = None
+    """How a new version replaces the pods; unset keeps Kubernetes' defaults (25%, 25%)."""
     command: Annotated[tuple[types.Str1024, ...], pydantic.Field(max_length=64)] = ()
     """Entrypoint override; empty keeps the image's."""
     args: Annotated[tuple[types.Str1024, ...], pydantic.Field(max_length=64)] = ()
@@ -126,7 +139,22 @@ class FinancialWorkloadSpec(types.Model):
         types.check_unique_names(value, f"spec.{info.field_name}")
         return value
 
+    @pydantic.model_validator(mode="after")
+    def _scaling(self) -> FinancialWorkloadSpec:
+        if self.autoscaling is None:
+            return self
+        if ManagedField.REPLICAS in self.externally_managed:
+            raise rules.AUTOSCALING_EXCLUSIVE.error()
+        if self.profile is Profile.PCI and self.autoscaling.min_replicas < MIN_PCI_REPLICAS:
+            raise rules.PCI_MIN_AUTOSCALING.error()
+        return self
+
     @property
     def replicas_managed_elsewhere(self) -> bool:
-        """Tell whether another controller owns the replica count."""
-        return ManagedField.REPLICAS in self.externally_managed
+        """Tell whether another controller owns the replica count (an autoscaler)."""
+        return self.autoscaling is not None or ManagedField.REPLICAS in self.externally_managed
+
+    @property
+    def initial_replicas(self) -> int:
+        """The replicas the Deployment is created with."""
+        return self.autoscaling.min_replicas if self.autoscaling is not None else self.replicas

@@ -84,6 +84,38 @@ def _check_port_ref(value: object) -> int | str:
     return value
 
 
+PERCENT_PATTERN = r"^(100|[1-9]?[0-9])%$"
+MAX_SURGE_COUNT = 1000
+
+
+def _check_count_or_percent(value: object) -> int | str:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        msg = "a count (0-1000) or a percentage such as 25%"
+        raise ValueError(msg)
+    if isinstance(value, int):
+        if not 0 <= value <= MAX_SURGE_COUNT:
+            msg = f"counts must be between 0 and {MAX_SURGE_COUNT}"
+            raise ValueError(msg)
+    elif not re.fullmatch(PERCENT_PATTERN, value):
+        msg = f"{value!r} is not a percentage between 0% and 100%"
+        raise ValueError(msg)
+    return value
+
+
+CountOrPercent = Annotated[
+    int | str,
+    pydantic.PlainValidator(_check_count_or_percent),
+    pydantic.WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer"}, {"type": "string"}],
+            "x-kubernetes-int-or-string": True,
+            "maxLength": 4,
+        }
+    ),
+]
+"""A pod count or a percentage of the replicas (a rollout's maxSurge, maxUnavailable)."""
+
+
 Int = Annotated[int, pydantic.Strict()]
 Bool = Annotated[bool, pydantic.Strict()]
 

@@ -70,6 +70,7 @@ CHILDREN = (
     Kind("apps/v1", "Deployment", "deployments"),
     Kind("v1", "Service", "services"),
     Kind("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
+    Kind("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
 )
 
 _BY_KIND = {

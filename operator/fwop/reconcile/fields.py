@@ -230,9 +230,10 @@ def _allowed(path: tuple[str, ...], exceptions: Exceptions, manager: str) -> boo
     if path[:2] in (("metadata", "labels"), ("metadata", "annotations")) and len(path) > 2:
         ours = exceptions.desired_labels if path[1] == "labels" else exceptions.desired_annotations
         return path[2] not in ours
-    if manager in SYSTEM_MANAGERS:
-        return any(path[: len(p)] == p for p in SYSTEM_MANAGERS[manager])
-    return any(path[: len(p)] == p for p in exceptions.carried())
+    # The autoscaler (kube-controller-manager, through the scale subresource) may hold the
+    # replicas it was handed, like any other manager.
+    allowed = (*SYSTEM_MANAGERS.get(manager, ()), *exceptions.carried())
+    return any(path[: len(p)] == p for p in allowed)
 
 
 def foreign_fields(live: Mapping[str, Any], exceptions: Exceptions) -> list[str]:

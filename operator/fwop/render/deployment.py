@@ -1,8 +1,10 @@
 """Render the workload's Deployment around the hardened pod template.
 
-Replicas are omitted when another controller owns them (spec.externallyManaged), so the
-operator never fights an autoscaler. Must not: set fields it does not mean to own (no
-strategy, no revisionHistoryLimit, no status).
+Replicas are always rendered: the Deployment is created with them. When an autoscaler owns
+them (spec.autoscaling, spec.externallyManaged) every later write carries the live value
+over instead (reconcile/fields.py), so the operator never fights the autoscaler and a pci
+Deployment never starts below its minimum. Must not: set fields it does not mean to own
+(the strategy only when spec.rollout asks; no revisionHistoryLimit, no status).
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ def controls(ctx: meta.Context) -> tuple[str, ...]:
 
 def render(ctx: meta.Context) -> list[meta.Manifest]:
     """Return the Deployment."""
-    body: meta.Manifest = {}
-    if not ctx.spec.replicas_managed_elsewhere:
-        body["replicas"] = ctx.spec.replicas
+    body: meta.Manifest = {"replicas": ctx.spec.initial_replicas}
     body["selector"] = {"matchLabels": meta.selector(ctx.name)}
+    rollout = ctx.spec.rollout
+    if rollout is not None:
+        rolling = {key: value for key, value in (("maxSurge", rollout.max_surge),
+                   ("maxUnavailable", rollout.max_unavailable)) if value is not None}  # fmt: skip
+        body["strategy"] = {"type": "RollingUpdate", "rollingUpdate": rolling}
     body["template"] = pod.template(ctx)
     return [
         meta.manifest(

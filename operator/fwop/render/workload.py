@@ -12,6 +12,7 @@ from collections.abc import Callable
 from fwop.api import policy as policy_api
 from fwop.api import spec as spec_api
 from fwop.render import (
+    autoscaler,
     deployment,
     meta,
     namespace,
@@ -33,6 +34,7 @@ RENDERERS: tuple[Callable[[meta.Context], list[meta.Manifest]], ...] = (
     secretproviderclass.render,
     service.render,
     deployment.render,
+    autoscaler.render,
     pdb.render,
 )
 
