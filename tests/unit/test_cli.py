@@ -139,7 +139,7 @@ def test_unknown_fields_are_refused(
 ) -> None:
     code, _, err = run(capsys, "render", write(tmp_path, workload_doc(hostNetwork=True)))
     assert code == 1
-    assert err.endswith("app (document 1): spec.hostNetwork: unknown field\n")
+    assert "app (document 1): spec.hostNetwork: unknown field; use nothing" in err
 
 
 def test_nothing_is_printed_when_any_document_is_invalid(

@@ -398,7 +398,7 @@ def test_secret_carriers_in_env_are_refused_as_sec1(carrier: str) -> None:
 def test_unknown_fields_and_bad_enums_are_reported_with_their_path() -> None:
     found = problems_of(bogus=1, profile="gold", enforcement="heal")
     fields = {problem.field: problem for problem in found}
-    assert fields["spec.bogus"].message == "unknown field"
+    assert fields["spec.bogus"].message.startswith("unknown field (fields here: args,")
     assert fields["spec.profile"].message == "Input should be 'baseline' or 'pci'"
     assert fields["spec.enforcement"].message == "Input should be 'enforce' or 'audit'"
     assert all(problem.control is None for problem in found)
@@ -481,5 +481,30 @@ def test_only_wire_names_are_accepted_like_the_api_server() -> None:
     found = problems_of(ports=[{"name": "http", "container_port": 80}])
     assert {(problem.field, problem.message) for problem in found} == {
         ("spec.ports[0].containerPort", "required field is missing"),
-        ("spec.ports[0].container_port", "unknown field"),
+        (
+            "spec.ports[0].container_port",
+            "unknown field; did you mean spec.ports[0].containerPort? (fields here: containerPort,"
+            " name, protocol)",
+        ),
     }
+
+
+@pytest.mark.parametrize(
+    ("loc", "expected"),
+    [
+        (("probes", "livness"), "did you mean spec.probes.liveness?"),
+        (("network", "ingress", 0, "form"), "did you mean spec.network.ingress[0].from?"),
+        (("autoscaling", "targetCpuUtilization"),
+         "did you mean spec.autoscaling.targetCPUUtilization?"),
+        (("livenessProbe",), "use spec.probes.liveness"),
+        (("strategy",), "use spec.rollout"),
+        (("sidecars",), "nothing yet"),
+    ],
+)  # fmt: skip
+def test_an_unknown_field_says_what_to_write_instead(
+    loc: tuple[int | str, ...], expected: str
+) -> None:
+    message = workload.unknown_field(loc)
+    assert message.startswith("unknown field")
+    assert expected in message
+    assert "(fields here: " in message

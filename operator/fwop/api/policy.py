@@ -227,7 +227,9 @@ def parse(doc: Mapping[str, Any]) -> FinancialWorkloadPolicySpec:
         try:
             parsed = FinancialWorkloadPolicySpec.model_validate(data, by_alias=True, by_name=False)
         except pydantic.ValidationError as exc:
-            problems.extend(workload.to_problem(error) for error in exc.errors())
+            problems.extend(
+                workload.to_problem(error, FinancialWorkloadPolicySpec) for error in exc.errors()
+            )
     if problems or parsed is None:
         raise errors.InvalidSpecError(tuple(problems))
     return parsed

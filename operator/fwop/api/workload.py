@@ -9,6 +9,8 @@ not: do I/O or import above the api layer.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 import pydantic
 
 from fwop import errors
-from fwop.api import group, rules, spec, types
+from fwop.api import group, rules, schema, spec, types
 
 _SECRET_CARRIERS = frozenset({"valueFrom", "envFrom"})
 
@@ -100,6 +102,78 @@ def _valid_name(name: str) -> bool:
     )
 
 
+HINTS: Mapping[str, str] = {
+    "containers": "spec.image, spec.command, spec.args, spec.env (the one container)",
+    "livenessProbe": "spec.probes.liveness",
+    "readinessProbe": "spec.probes.readiness",
+    "startupProbe": "spec.probes.startup",
+    "strategy": "spec.rollout",
+    "minReplicas": "spec.autoscaling.minReplicas",
+    "maxReplicas": "spec.autoscaling.maxReplicas",
+    "serviceAccountName": "nothing: each workload gets its own ServiceAccount (RBAC-1); "
+    "its permissions go in spec.permissions",
+    "securityContext": "nothing: the operator renders the restricted security context "
+    "(POD-1..POD-4)",
+    "ingress": "spec.network.ingress",
+    "egress": "spec.network.egress",
+    "secretRef": "spec.secrets (SEC-1)",
+    **dict.fromkeys(
+        ("hostNetwork", "hostPID", "hostIPC", "privileged"),
+        "nothing: a workload never shares the node's namespaces (POD-5)",
+    ),
+    **dict.fromkeys(
+        (
+            "sidecars",
+            "initContainers",
+            "volumes",
+            "volumeMounts",
+            "nodeSelector",
+            "tolerations",
+            "affinity",
+            "labels",
+            "annotations",
+            "imagePullSecrets",
+        ),
+        "nothing yet: v1alpha1 runs one container with /tmp writable and secrets from"
+        " spec.secrets, placed by spec.residency (docs/api.md)",
+    ),
+}
+"""Fields of other APIs (a Deployment's, mostly) and where a FinancialWorkload says it."""
+
+
+Model = type[pydantic.BaseModel]
+
+
+@functools.cache
+def _schema(model: Model) -> Mapping[str, Any]:
+    return schema.structural(model.model_json_schema(by_alias=True))
+
+
+def known_fields(loc: Sequence[int | str], model: Model = spec.FinancialWorkloadSpec) -> list[str]:
+    """The field names ``model`` accepts at ``loc`` (a pydantic location), [] when unknown."""
+    node: Mapping[str, Any] = _schema(model)
+    for part in loc:
+        node = (node.get("items") if isinstance(part, int) else
+                (node.get("properties") or {}).get(part)) or {}  # fmt: skip
+    return sorted((node.get("properties") or {}).keys())
+
+
+def unknown_field(loc: Sequence[int | str], model: Model = spec.FinancialWorkloadSpec) -> str:
+    """The message for a field ``model`` does not have: what exists there, and a guess."""
+    name = str(loc[-1]) if loc else ""
+    known = known_fields(loc[:-1], model)
+    message = "unknown field"
+    if name in HINTS and model is spec.FinancialWorkloadSpec:
+        message += f"; use {HINTS[name]}"
+    else:
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        if close:
+            message += f"; did you mean {field_path((*loc[:-1], close[0]))}?"
+    if known:
+        message += f" (fields here: {', '.join(known)})"
+    return message
+
+
 def _meaningful(found: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Drop "too short" echoes of a list whose items already failed on their own."""
     locs = [tuple(error["loc"]) for error in found]
@@ -121,8 +195,10 @@ def field_path(loc: Sequence[int | str], prefix: str = "spec") -> str:
     return path
 
 
-def to_problem(error: Mapping[str, Any]) -> errors.Problem:
-    """Turn one pydantic error into a Problem naming the field and the control."""
+def to_problem(
+    error: Mapping[str, Any], model: Model = spec.FinancialWorkloadSpec
+) -> errors.Problem:
+    """Turn one pydantic error about ``model`` into a Problem naming field and control."""
     loc: tuple[int | str, ...] = tuple(error["loc"])
     context = error.get("ctx") or {}
     kind = error["type"]
@@ -139,5 +215,5 @@ def to_problem(error: Mapping[str, Any]) -> errors.Problem:
         message = f"{loc[-1]} is not supported: mount secrets through spec.secrets (SEC-1)"
         return errors.Problem(field, message, "SEC-1")
     if kind == "extra_forbidden":
-        return errors.Problem(field, "unknown field")
+        return errors.Problem(field, unknown_field(loc, model))
     return errors.Problem(field, str(error["msg"]).removeprefix("Value error, "))
