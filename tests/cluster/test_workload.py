@@ -52,9 +52,12 @@ def test_example_becomes_ready_with_restricted_pods(
         pods = client.CoreV1Api(kube.api).list_namespaced_pod(
             ns, label_selector=f"{wl.LABEL}={name}"
         )
-        wanted = doc["spec"]["replicas"]
-        if "replicas" in doc["spec"].get("externallyManaged", []):  # an autoscaler's call
+        spec = doc["spec"]
+        wanted = spec.get("replicas", 1)
+        if "autoscaling" in spec or "replicas" in spec.get("externallyManaged", []):
+            # an autoscaler's call; the Deployment starts at its minimum
             wanted = client.AppsV1Api(kube.api).read_namespaced_deployment(name, ns).spec.replicas
+            assert wanted >= spec.get("autoscaling", {}).get("minReplicas", 1)
         assert len(pods.items) == wanted
         regions = set(doc["spec"].get("residency", {}).get("regions", []))
         for pod in pods.items:
