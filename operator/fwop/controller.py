@@ -735,6 +735,7 @@ class Controller:
             },
             problems=problems,
             conflicts=tuple(results.conflicts),
+            placement=self.policy.spec.profile_rules(spec.profile).placement,
         )  # fmt: skip
 
     async def _judged(

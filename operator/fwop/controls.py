@@ -238,6 +238,17 @@ CATALOG: tuple[Control, ...] = (
         other=("GDPR Chapter V", "EBA outsourcing guidelines"),
     ),
     Control(
+        "PLC-1",
+        "Pods carry no reserved labels or annotations and run only on the nodes, runtime and"
+        " priority the cluster policy allows for their profile.",
+        "CRD schema (reserved keys, system priority classes, Kubernetes' own taints);"
+        " admission (the profile's placement guardrails); rendered Deployment; drift engine",
+        "Workload isolation", _S.HIGH,
+        "the live Deployment's pod labels, annotations, nodeSelector, tolerations,"
+        " runtimeClassName and priorityClassName, against the cluster policy",
+        pci_dss=("2.2.3",), dora=("Art. 9",), iso27001=("A.8.9",),
+    ),
+    Control(
         "AVL-1",
         "Under profile pci: at least 2 replicas, a PodDisruptionBudget, spread over nodes.",
         "CRD schema (CEL) at admission; rendered Deployment and PodDisruptionBudget",

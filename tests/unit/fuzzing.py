@@ -637,12 +637,32 @@ def set_scaling(draw: Draw, case: Case) -> None:
         case.steps.append(f"rollout {rollout}")
 
 
+POD_LABELS = ({"team": "payments"}, {"app.kubernetes.io/name": "gw"}, {"bad key!": "x"})
+TOLERATIONS = (
+    {"key": "dedicated", "operator": "Exists"},
+    {"operator": "Exists"},
+    {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists"},
+)
+
+
+def set_placement(draw: Draw, case: Case) -> None:
+    """Pod labels (reserved or not), tolerations (of everything or not), priority classes."""
+    spec = _spec(case)
+    spec["podMetadata"] = {"labels": dict(draw(st.sampled_from(POD_LABELS)))}
+    spec["placement"] = {
+        "tolerations": [dict(draw(st.sampled_from(TOLERATIONS)))],
+        "priorityClassName": draw(st.sampled_from(("payments-high", "system-node-critical"))),
+    }
+    case.steps.append(f"podMetadata {spec['podMetadata']} placement {spec['placement']}")
+
+
 MUTATIONS: tuple[Mutation, ...] = (
     *(set_env, set_env, set_env, set_args, set_args, set_permissions, set_permissions),
     *(add_flow, add_flow),
     *(set_secrets, set_quantity, set_profile, set_probes, add_port, set_image, set_namespace),
     set_name,
     set_scaling,
+    set_placement,
 )
 """Every mutation; env and args (where secrets hide), permissions and flows come up more."""
 

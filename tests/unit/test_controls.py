@@ -29,6 +29,7 @@ DESIGN_IDS = [
     "NET-3",
     "SEC-1",
     "RES-1",
+    "PLC-1",
     "AVL-1",
     "PRF-1",
     "DRF-1",

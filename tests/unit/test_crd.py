@@ -248,6 +248,12 @@ PLACEMENT = {
     rules.AUTOSCALING_TARGET: {"spec.autoscaling"},
     rules.AUTOSCALING_RANGE: {"spec.autoscaling"},
     rules.ROLLOUT_PROGRESS: {"spec.rollout"},
+    rules.RESERVED_LABELS: {"spec.podMetadata"},
+    rules.RESERVED_ANNOTATIONS: {"spec.podMetadata"},
+    rules.TOLERATION_KEY: {"spec.placement.tolerations[]"},
+    rules.TOLERATION_VALUE: {"spec.placement.tolerations[]"},
+    rules.SYSTEM_PRIORITY: {"spec.placement"},
+    rules.PRESTOP_ONE: {"spec.shutdown.preStop"},
     rules.PEER_SHAPE: {"spec.network.ingress[].from[]", "spec.network.egress[].to[]"},
     rules.CIDR_VALID: {
         "spec.network.ingress[].from[].ipBlock",

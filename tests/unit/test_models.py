@@ -287,6 +287,48 @@ VIOLATIONS: list[tuple[str, dict[str, Any], str, rules.Rule]] = [
         rules.ROLLOUT_PROGRESS,
     ),
     (
+        "pod label the operator selects on",
+        {"podMetadata": {"labels": {"finance.compliance.dev/workload": "other"}}},
+        "spec.podMetadata",
+        rules.RESERVED_LABELS,
+    ),
+    (
+        "mesh opt-out annotation",
+        {"podMetadata": {"annotations": {"sidecar.istio.io/inject": "false"}}},
+        "spec.podMetadata",
+        rules.RESERVED_ANNOTATIONS,
+    ),
+    (
+        "control-plane toleration",
+        {
+            "placement": {
+                "tolerations": [
+                    {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists"}
+                ]
+            }
+        },
+        "spec.placement.tolerations[0]",
+        rules.TOLERATION_KEY,
+    ),
+    (
+        "exists with a value",
+        {"placement": {"tolerations": [{"key": "pool", "operator": "Exists", "value": "cde"}]}},
+        "spec.placement.tolerations[0]",
+        rules.TOLERATION_VALUE,
+    ),
+    (
+        "system priority",
+        {"placement": {"priorityClassName": "system-cluster-critical"}},
+        "spec.placement",
+        rules.SYSTEM_PRIORITY,
+    ),
+    (
+        "preStop with both actions",
+        {"shutdown": {"preStop": {"sleepSeconds": 5, "exec": ["/bin/drain"]}}},
+        "spec.shutdown.preStop",
+        rules.PRESTOP_ONE,
+    ),
+    (
         "vault without block",
         {"secrets": {k: v for k, v in VAULT.items() if k != "vault"}},
         "spec.secrets.vault",

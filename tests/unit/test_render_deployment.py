@@ -265,3 +265,30 @@ def test_controls_annotation_lists_the_evidence(
 ) -> None:
     annotations = render(make_ctx, **fields)["metadata"]["annotations"]
     assert annotations == {"finance.compliance.dev/controls": expected}
+
+
+def test_pod_metadata_placement_and_shutdown_render_as_declared(make_ctx: ContextFactory) -> None:
+    declared = {
+        "podMetadata": {"labels": {"team": "payments"},
+                        "annotations": {"prometheus.io/port": "9090"}},
+        "placement": {"nodeSelector": {"pool": "cde"}, "priorityClassName": "payments-high",
+                      "runtimeClassName": "gvisor",
+                      "tolerations": [{"key": "dedicated", "operator": "Exists",
+                                       "effect": "NoSchedule"}]},
+        "shutdown": {"terminationGracePeriodSeconds": 45, "preStop": {"exec": ["/bin/drain"]}},
+    }  # fmt: skip
+    template = render(make_ctx, **declared)["spec"]["template"]
+    assert template["metadata"]["labels"] == {"team": "payments", **meta.labels("app")}
+    assert template["metadata"]["annotations"] == {"prometheus.io/port": "9090"}
+    spec = template["spec"]
+    assert spec["nodeSelector"] == {"pool": "cde"}
+    assert spec["tolerations"] == [
+        {"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}
+    ]
+    assert (spec["priorityClassName"], spec["runtimeClassName"]) == ("payments-high", "gvisor")
+    assert spec["terminationGracePeriodSeconds"] == 45
+    assert spec["containers"][0]["lifecycle"] == {"preStop": {"exec": {"command": ["/bin/drain"]}}}
+    bare = render(make_ctx)["spec"]["template"]
+    assert "annotations" not in bare["metadata"]
+    assert not {"nodeSelector", "tolerations", "priorityClassName", "runtimeClassName",
+                "terminationGracePeriodSeconds"} & set(bare["spec"])  # fmt: skip

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from fwop import controls, errors
+from fwop.api import guardrails
 from fwop.compliance import verdicts
 from fwop.compliance.verdicts import Result
 from fwop.render import meta, workload
@@ -60,6 +61,7 @@ def subject(make_spec: SpecFactory, **fields: Any) -> verdicts.Subject:
         regions=tuple(spec.residency.regions) if spec.residency else (),
         registries=REGISTRIES,
         desired_network=network_of(rendered),
+        placement=guardrails.ANY_PLACEMENT,
     )  # fmt: skip
 
 
@@ -160,6 +162,16 @@ TAMPERS: list[tuple[str, str, Callable[[dict[str, Any]], None], set[str]]] = [
     ("no spread", "Deployment", lambda d: pod(d).pop("topologySpreadConstraints"), {"AVL-1"}),
     ("foreign owner", "ServiceAccount",
      lambda s: s["metadata"].update(ownerReferences=[]), {"RBAC-1", "OWN-1"}),
+    ("reserved pod label", "Deployment",
+     lambda d: d["spec"]["template"]["metadata"]["labels"].update(
+         {"app.kubernetes.io/component": "gateway"}), {"PLC-1"}),
+    ("mesh opt-out", "Deployment",
+     lambda d: d["spec"]["template"]["metadata"].update(
+         annotations={"sidecar.istio.io/inject": "false"}), {"PLC-1"}),
+    ("tolerate everything", "Deployment",
+     lambda d: pod(d).update(tolerations=[{"operator": "Exists"}]), {"PLC-1"}),
+    ("system priority", "Deployment",
+     lambda d: pod(d).update(priorityClassName="system-node-critical"), {"PLC-1"}),
 ]  # fmt: skip
 
 
@@ -305,3 +317,19 @@ def test_unmanaged_workloads_skip_what_only_the_operator_knows(make_spec: SpecFa
 def test_the_catalog_and_the_judges_agree() -> None:
     assert set(verdicts._JUDGES) == set(controls.ids())
     assert isinstance(meta.MANAGED_BY, str)
+
+
+def test_placement_follows_the_policy_of_the_profile(make_spec: SpecFactory) -> None:
+    bounds = guardrails.PlacementGuardrails.model_validate(
+        {"nodeSelector": {"pool": "cde"}, "runtimeClassNames": ["gvisor"]}
+    )
+    off_pool = dataclasses.replace(subject(make_spec), placement=bounds)
+    plc = next(v for v in verdicts.judge(off_pool) if v.control == "PLC-1")
+    assert plc.result is Result.FAIL
+    assert plc.evidence[0].field == "spec.template.spec.nodeSelector.pool"
+    placed = {"nodeSelector": {"pool": "cde"}, "runtimeClassName": "gvisor"}
+    on_pool = dataclasses.replace(subject(make_spec, placement=placed), placement=bounds)
+    assert next(v for v in verdicts.judge(on_pool) if v.control == "PLC-1").result is Result.PASS
+    restarted = tampered(subject(make_spec), "Deployment", lambda d: d["spec"]["template"][
+        "metadata"].update(annotations={verdicts.RESTARTED_AT: "now"}))  # fmt: skip
+    assert next(v for v in verdicts.judge(restarted) if v.control == "PLC-1").result is Result.PASS

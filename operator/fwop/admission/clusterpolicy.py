@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from fwop import errors
 from fwop.admission import images, networks, permissions
 from fwop.api import group, guardrails
+from fwop.api import placement as placement_api
 from fwop.api import policy as policy_api
 from fwop.api import spec as spec_api
 
@@ -122,6 +123,41 @@ def enforcement(spec: spec_api.FinancialWorkloadSpec, rules: guardrails.Resolved
         yield errors.Problem("spec.enforcement", message, "DRF-2")
 
 
+def _outside(field: str, value: str, allowed: tuple[str, ...] | None, what: str) -> Problems:
+    if allowed is not None and value not in allowed:
+        message = (
+            f"{what} {value!r} is not allowed by the cluster policy for this profile (PLC-1);"
+            f" allowed: {_allowed(allowed, 'spec.profiles[].placement')}"
+        )
+        yield errors.Problem(field, message, "PLC-1")
+
+
+def placement(spec: spec_api.FinancialWorkloadSpec, rules: guardrails.Resolved) -> Problems:
+    """PLC-1: the profile's node pool is required; runtime, priority, taints, labels bounded."""
+    bounds = rules.placement
+    chosen = spec.placement or placement_api.Placement()
+    for key, value in (bounds.node_selector or {}).items():
+        if chosen.node_selector.get(key) != value:
+            message = (
+                f"profile {spec.profile} runs on the nodes labelled {key}={value}: "
+                f"spec.placement.nodeSelector must carry it (PLC-1)"
+            )
+            yield errors.Problem("spec.placement.nodeSelector", message, "PLC-1")
+    if chosen.runtime_class_name is not None:
+        yield from _outside("spec.placement.runtimeClassName", chosen.runtime_class_name,
+                            bounds.runtime_class_names, "runtimeClassName")  # fmt: skip
+    if chosen.priority_class_name is not None:
+        yield from _outside("spec.placement.priorityClassName", chosen.priority_class_name,
+                            bounds.priority_class_names, "priorityClassName")  # fmt: skip
+    for i, toleration in enumerate(chosen.tolerations):
+        yield from _outside(f"spec.placement.tolerations[{i}].key", toleration.key,
+                            bounds.toleration_keys, "toleration of")  # fmt: skip
+    labels = spec.pod_metadata.labels if spec.pod_metadata is not None else {}
+    for key in labels:
+        yield from _outside(f"spec.podMetadata.labels.{key}", key, bounds.pod_label_keys,
+                            "pod label")  # fmt: skip
+
+
 def check(
     spec: spec_api.FinancialWorkloadSpec,
     policy: policy_api.FinancialWorkloadPolicySpec,
@@ -139,3 +175,4 @@ def check(
     yield from enforcement(spec, rules)
     yield from permissions.check(spec, rules)
     yield from networks.guardrails_check(spec, namespace, rules)
+    yield from placement(spec, rules)

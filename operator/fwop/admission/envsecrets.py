@@ -310,17 +310,23 @@ def arguments(spec: spec_api.FinancialWorkloadSpec) -> Problems:
         yield errors.Problem(field, messages[field], "SEC-1")
 
 
+def _command(rules: _Rules, field: str, command: Sequence[str]) -> Problems:
+    argv = [_Word(f"{field}[{i}]", i, text) for i, text in enumerate(command)]
+    for found, message in _first_per_field(rules.words(ARGV, argv)).items():
+        yield errors.Problem(found, message, "SEC-1")
+
+
 def probes(spec: spec_api.FinancialWorkloadSpec) -> Problems:
-    """SEC-1 for probes: an exec command read as argv, each HTTP header as name: value."""
+    """SEC-1 for probes and preStop: exec commands read as argv, HTTP headers as pairs."""
     rules = _Rules(spec)
+    pre_stop = spec.shutdown.pre_stop if spec.shutdown is not None else None
+    if pre_stop is not None and pre_stop.exec_ is not None:
+        yield from _command(rules, "spec.shutdown.preStop.exec", pre_stop.exec_)
     for kind, probe in spec.probes.declared() if spec.probes is not None else ():
         _, action = probe.handler
         base = f"spec.probes.{kind}"
         if isinstance(action, pod.ExecAction):
-            argv = [_Word(f"{base}.exec.command[{i}]", i, text)
-                    for i, text in enumerate(action.command)]  # fmt: skip
-            for field, message in _first_per_field(rules.words(ARGV, argv)).items():
-                yield errors.Problem(field, message, "SEC-1")
+            yield from _command(rules, f"{base}.exec.command", action.command)
         elif isinstance(action, pod.HttpGet):
             for i, header in enumerate(action.http_headers):
                 finding = secretvalues.judge(header.name, header.value)

@@ -19,7 +19,7 @@ from typing import Annotated
 
 import pydantic
 
-from fwop.api import floor, network, rules, spec, types
+from fwop.api import floor, network, placement, rules, spec, types
 
 _SET: dict[str, str] = {"x-kubernetes-list-type": "set"}
 _CIDR = Annotated[str, pydantic.Field(min_length=1, max_length=64)]
@@ -144,6 +144,37 @@ class NetworkGuardrails(types.Model):
     subset of what the platform allows). {} allows every namespace. Default: none."""
 
 
+class PlacementGuardrails(types.Model):
+    """Where a profile's pods may run and what they may carry (PLC-1); unset allows any."""
+
+    node_selector: (
+        Annotated[dict[placement.MapKey, placement.LabelValue], pydantic.Field(max_length=16)]
+        | None
+    ) = None
+    """Node labels every pod of the profile must require in spec.placement.nodeSelector
+    (its dedicated pool, such as pool: cardholder-data)."""
+    runtime_class_names: (
+        Annotated[tuple[placement.DnsSubdomain, ...], pydantic.Field(max_length=16)] | None
+    ) = None
+    """RuntimeClasses the pods may use; [] allows none; unset allows any."""
+    priority_class_names: (
+        Annotated[tuple[placement.DnsSubdomain, ...], pydantic.Field(max_length=16)] | None
+    ) = None
+    """PriorityClasses the pods may use; [] allows none; unset any but system-*."""
+    toleration_keys: Annotated[tuple[placement.Key, ...], pydantic.Field(max_length=16)] | None = (
+        None
+    )
+    """Taint keys the pods may tolerate; [] allows none; unset any but Kubernetes' own."""
+    pod_label_keys: Annotated[tuple[placement.Key, ...], pydantic.Field(max_length=64)] | None = (
+        None
+    )
+    """Pod label keys teams may set (so no team takes a label another team's NetworkPolicy
+    selects on); [] allows none; unset any key outside the reserved ones."""
+
+
+ANY_PLACEMENT = PlacementGuardrails()
+
+
 class ProfileGuardrails(types.Model):
     """The platform's rules for workloads of one profile; unset fields take the defaults."""
 
@@ -160,6 +191,9 @@ class ProfileGuardrails(types.Model):
     policies, Secrets...) can never be listed."""
     network: NetworkGuardrails | None = None
     """Network guardrails (NET-3)."""
+    placement: PlacementGuardrails | None = None
+    """Placement guardrails (PLC-1). Default: none (any pool, runtime, priority outside
+    system-*, toleration outside Kubernetes' own taints, label outside the reserved keys)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,6 +205,7 @@ class Resolved:
     ingress: CidrRanges
     egress: CidrRanges
     peer_namespaces: tuple[network.Selector, ...]
+    placement: PlacementGuardrails = ANY_PLACEMENT
 
 
 READ_CONFIGMAPS = GrantableRule(
@@ -210,4 +245,5 @@ def resolve(profile: spec.Profile, given: ProfileGuardrails | None) -> Resolved:
         peer_namespaces=(
             base.peer_namespaces if net.peer_namespaces is None else net.peer_namespaces
         ),
+        placement=given.placement or base.placement,
     )

@@ -182,6 +182,50 @@ ROLLOUT_PROGRESS = Rule(
     cel="!(has(self.maxSurge) && has(self.maxUnavailable) && (self.maxSurge == 0"
     " || self.maxSurge == '0%') && (self.maxUnavailable == 0 || self.maxUnavailable == '0%'))",
 )
+_NOT_RESERVED = (
+    "!k.startsWith('finance.compliance.dev/') && !k.contains('kubernetes.io/')"
+    " && !k.contains('k8s.io/')"
+)
+RESERVED_LABELS = Rule(
+    field="spec.podMetadata",
+    text="spec.podMetadata.labels: keys under finance.compliance.dev/ or containing"
+    " kubernetes.io/ or k8s.io/ are reserved (they select and guard other objects)",
+    cel=f"!has(self.labels) || self.labels.all(k, {_NOT_RESERVED})",
+    control="PLC-1",
+)
+RESERVED_ANNOTATIONS = Rule(
+    field="spec.podMetadata",
+    text="spec.podMetadata.annotations: keys under finance.compliance.dev/, containing"
+    " kubernetes.io/ or k8s.io/, or a service mesh's (sidecar.istio.io/, linkerd.io/) are"
+    " reserved",
+    cel=f"!has(self.annotations) || self.annotations.all(k, {_NOT_RESERVED}"
+    " && !k.startsWith('sidecar.istio.io/') && !k.startsWith('linkerd.io/')"
+    " && !k.startsWith('config.linkerd.io/'))",
+    control="PLC-1",
+)
+TOLERATION_KEY = Rule(
+    field="spec.placement.tolerations",
+    text="spec.placement.tolerations: a toleration names its taint's key, and never one of"
+    " Kubernetes' own (control-plane nodes, node conditions) nor the operator's",
+    cel=_NOT_RESERVED.replace("k.", "self.key."),
+    control="PLC-1",
+)
+TOLERATION_VALUE = Rule(
+    field="spec.placement.tolerations",
+    text="spec.placement.tolerations: operator Exists takes no value",
+    cel="!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",
+)
+SYSTEM_PRIORITY = Rule(
+    field="spec.placement",
+    text="spec.placement.priorityClassName: the system-* classes are the cluster's own",
+    cel="!has(self.priorityClassName) || !self.priorityClassName.startsWith('system-')",
+    control="PLC-1",
+)
+PRESTOP_ONE = Rule(
+    field="spec.shutdown.preStop",
+    text="spec.shutdown.preStop sets exactly one of sleepSeconds or exec",
+    cel="has(self.sleepSeconds) != has(self.exec)",
+)
 PEER_SHAPE = Rule(
     field="spec.network peer",
     text="a spec.network peer sets podSelector and/or namespaceSelector, or ipBlock alone",
@@ -270,6 +314,12 @@ ALL: tuple[Rule, ...] = (
     AUTOSCALING_TARGET,
     AUTOSCALING_RANGE,
     ROLLOUT_PROGRESS,
+    RESERVED_LABELS,
+    RESERVED_ANNOTATIONS,
+    TOLERATION_KEY,
+    TOLERATION_VALUE,
+    SYSTEM_PRIORITY,
+    PRESTOP_ONE,
     PEER_SHAPE,
     CIDR_VALID,
     PROBE_HANDLER,

@@ -14,6 +14,7 @@ import pydantic
 
 from fwop.api import access, pod, rules, scaling, types
 from fwop.api import network as network_api
+from fwop.api import placement as placement_api
 from fwop.api import secrets as secrets_api
 
 _SET: dict[str, str] = {"x-kubernetes-list-type": "set"}
@@ -89,6 +90,13 @@ class FinancialWorkloadSpec(types.Model):
     its changes to the Deployment's replicas are not drift."""
     rollout: scaling.Rollout | None = None
     """How a new version replaces the pods; unset keeps Kubernetes' defaults (25%, 25%)."""
+    pod_metadata: placement_api.PodMetadata | None = None
+    """Labels and annotations of the pods, outside the reserved keys (PLC-1)."""
+    placement: placement_api.Placement | None = None
+    """Node pool, tolerations, priority and runtime class; the cluster policy may require or
+    bound each per profile (PLC-1)."""
+    shutdown: placement_api.Shutdown | None = None
+    """Grace period and preStop action of the pods."""
     command: Annotated[tuple[types.Str1024, ...], pydantic.Field(max_length=64)] = ()
     """Entrypoint override; empty keeps the image's."""
     args: Annotated[tuple[types.Str1024, ...], pydantic.Field(max_length=64)] = ()

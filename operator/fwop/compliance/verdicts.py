@@ -24,7 +24,7 @@ from typing import Any
 
 from fwop import controls, errors
 from fwop.admission import images
-from fwop.api import floor
+from fwop.api import floor, guardrails, placement
 from fwop.render import meta
 
 Obj = Mapping[str, Any]
@@ -40,6 +40,8 @@ DANGEROUS_VERBS = frozenset({"escalate", "bind", "impersonate"})
 LINK_LOCAL = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"))
 REGION_LABEL = "topology.kubernetes.io/region"
 NOTHING_RUNS = "no pod controller exists yet: nothing runs to judge"
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+"""The pod template annotation `kubectl rollout restart` sets (not drift, not reserved)."""
 
 
 class Result(enum.StrEnum):
@@ -132,6 +134,9 @@ class Subject:
     """Children whose name is taken by an object the workload does not own."""
     drift: Sequence[Obj] = ()
     """status.drift entries; those without healedAt are open."""
+    placement: guardrails.PlacementGuardrails | None = None
+    """The cluster policy's placement guardrails for the workload's profile (PLC-1); None
+    when unknown."""
 
 
 def judge(subject: Subject) -> tuple[Verdict, ...]:
@@ -722,6 +727,64 @@ def _res1(subject: Subject) -> Verdict:
     )
 
 
+def _metadata_breaches(obj: Obj, bounds: guardrails.PlacementGuardrails) -> Iterator[Evidence]:
+    """Reserved (or, by the policy, unlisted) pod label and annotation keys."""
+    template = ((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
+    mine = set(meta.labels(str((obj.get("metadata") or {}).get("name", ""))))
+    allowed = bounds.pod_label_keys
+    for key, value in (template.get("labels") or {}).items():
+        if key not in mine and (placement.reserved(key) or _outside(key, allowed)):
+            yield evidence(obj, f"spec.template.metadata.labels.{key}", value)
+    for key in template.get("annotations") or {}:
+        if key != RESTARTED_AT and placement.reserved(key, annotation=True):
+            yield evidence(obj, f"spec.template.metadata.annotations.{key}", "reserved")
+
+
+def _outside(value: object, allowed: tuple[str, ...] | None) -> bool:
+    return value is not None and allowed is not None and value not in allowed
+
+
+def _placement_breaches(
+    obj: Obj, path: str, pod: Obj, bounds: guardrails.PlacementGuardrails
+) -> Iterator[Evidence]:
+    """What the live pod template carries that PLC-1 or the policy's guardrails forbid."""
+    yield from _metadata_breaches(obj, bounds)
+    for i, toleration in enumerate(pod.get("tolerations") or ()):
+        key = str(toleration.get("key") or "")
+        if not key or placement.reserved(key) or _outside(key, bounds.toleration_keys):
+            yield evidence(obj, f"{path}.tolerations[{i}]", toleration)
+    priority = pod.get("priorityClassName")
+    if str(priority or "").startswith("system-") or _outside(priority, bounds.priority_class_names):
+        yield evidence(obj, f"{path}.priorityClassName", priority)
+    if _outside(pod.get("runtimeClassName"), bounds.runtime_class_names):
+        yield evidence(obj, f"{path}.runtimeClassName", pod.get("runtimeClassName"))
+    selector = pod.get("nodeSelector") or {}
+    for key, value in (bounds.node_selector or {}).items():
+        if selector.get(key) != value:
+            yield evidence(obj, f"{path}.nodeSelector.{key}", selector.get(key))
+
+
+def _plc1(subject: Subject) -> Verdict:
+    if subject.owner_uid is None or subject.placement is None:
+        return _skip("not managed: the profile and its placement rules are not known here")
+    bounds = subject.placement
+
+    def check(obj: Obj, path: str, pod: Obj) -> tuple[list[Evidence], list[Evidence]]:
+        bad = list(_placement_breaches(obj, path, pod, bounds))
+        good = [] if bad else [evidence(obj, f"{path}.nodeSelector", pod.get("nodeSelector"))]
+        return bad, good
+
+    failed = _policy_fail(subject, "PLC-1")
+    if failed is not None:
+        return failed
+    return _pod_verdict(
+        subject,
+        check,
+        "the pods carry reserved metadata or run outside the placement the policy allows",
+        "the pods carry only their own metadata and run where the policy allows",
+    )
+
+
 def _avl1(subject: Subject) -> Verdict:
     if subject.profile != "pci":
         return _skip("applies to profile pci only")
@@ -827,6 +890,7 @@ _JUDGES: dict[str, Callable[[Subject], Verdict]] = {
     "NET-3": _net3,
     "SEC-1": _sec1,
     "RES-1": _res1,
+    "PLC-1": _plc1,
     "AVL-1": _avl1,
     "PRF-1": _prf1,
     "DRF-1": _drf1,

@@ -9,7 +9,7 @@ hostPath volumes (POD-5); PSS restricted on the namespace refuses them anyway.
 
 from __future__ import annotations
 
-from fwop.api import pod
+from fwop.api import placement, pod
 from fwop.render import meta, scheduling, secretproviderclass, serviceaccount
 
 CONTAINER = "app"
@@ -109,8 +109,54 @@ def container(ctx: meta.Context) -> meta.Manifest:
     out["resources"] = _resources(spec.resources)
     for kind, probe in spec.probes.declared() if spec.probes is not None else ():
         out[f"{kind}Probe"] = _probe(probe)
+    pre_stop = spec.shutdown.pre_stop if spec.shutdown is not None else None
+    if pre_stop is not None:
+        action: meta.Manifest = (
+            {"exec": {"command": list(pre_stop.exec_)}}
+            if pre_stop.exec_ is not None
+            else {"sleep": {"seconds": pre_stop.sleep_seconds}}
+        )
+        out["lifecycle"] = {"preStop": action}
     out["securityContext"] = dict(CONTAINER_SECURITY)
     out["volumeMounts"] = _mounts(ctx)
+    return out
+
+
+def _toleration(toleration: placement.Toleration) -> meta.Manifest:
+    out: meta.Manifest = {"key": toleration.key, "operator": str(toleration.operator)}
+    if toleration.value:
+        out["value"] = toleration.value
+    if toleration.effect is not None:
+        out["effect"] = str(toleration.effect)
+    if toleration.toleration_seconds is not None:
+        out["tolerationSeconds"] = toleration.toleration_seconds
+    return out
+
+
+def _placement(ctx: meta.Context, pod_spec: meta.Manifest) -> None:
+    """The declared pool, tolerations, classes and grace period (PLC-1)."""
+    chosen = ctx.spec.placement
+    if chosen is not None:
+        if chosen.node_selector:
+            pod_spec["nodeSelector"] = dict(chosen.node_selector)
+        if chosen.tolerations:
+            pod_spec["tolerations"] = [_toleration(t) for t in chosen.tolerations]
+        if chosen.priority_class_name is not None:
+            pod_spec["priorityClassName"] = chosen.priority_class_name
+        if chosen.runtime_class_name is not None:
+            pod_spec["runtimeClassName"] = chosen.runtime_class_name
+    if ctx.spec.shutdown is not None:
+        seconds = ctx.spec.shutdown.termination_grace_period_seconds
+        pod_spec["terminationGracePeriodSeconds"] = seconds
+
+
+def _metadata(ctx: meta.Context) -> meta.Manifest:
+    """Pod labels and annotations: the team's, then the operator's (which select the pods)."""
+    declared = ctx.spec.pod_metadata
+    labels = {**(declared.labels if declared else {}), **meta.labels(ctx.name)}
+    out: meta.Manifest = {"labels": labels}
+    if declared is not None and declared.annotations:
+        out["annotations"] = dict(declared.annotations)
     return out
 
 
@@ -127,4 +173,5 @@ def template(ctx: meta.Context) -> meta.Manifest:
     if affinity:
         pod_spec["affinity"] = affinity
     pod_spec["topologySpreadConstraints"] = scheduling.spread(ctx)
-    return {"metadata": {"labels": meta.labels(ctx.name)}, "spec": pod_spec}
+    _placement(ctx, pod_spec)
+    return {"metadata": _metadata(ctx), "spec": pod_spec}
