@@ -28,19 +28,6 @@ NAME = "ledger"
 CATALOG_SIZE = 25
 
 
-def report(kube: Kube, ns: str, uid: str) -> dict[str, Any] | None:
-    api = client.CustomObjectsApi(kube.api)
-    try:
-        found: dict[str, Any] = api.get_namespaced_custom_object(
-            "wgpolicyk8s.io", "v1alpha2", ns, "policyreports", f"fwop-{uid}"
-        )
-    except client.ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
-    return found
-
-
 def results(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["rule"]: r for r in doc["results"]}
 
@@ -62,7 +49,7 @@ def test_every_control_is_reported_with_evidence_and_summarised_in_status(
 ) -> None:
     ns, obj = audited
     uid = obj["metadata"]["uid"]
-    doc = eventually(lambda: report(kube, ns, uid), 30, "PolicyReport")
+    doc = eventually(lambda: wl.policy_report(kube, ns, uid), 30, "PolicyReport")
     assert doc["scope"]["uid"] == uid
     assert doc["metadata"]["ownerReferences"][0]["uid"] == uid
     found = results(doc)
@@ -88,9 +75,9 @@ def test_a_tamper_fails_its_control_and_an_unchanged_workload_writes_nothing(
 ) -> None:
     ns, obj = audited
     uid = obj["metadata"]["uid"]
-    first = eventually(lambda: report(kube, ns, uid), 30, "PolicyReport")
+    first = eventually(lambda: wl.policy_report(kube, ns, uid), 30, "PolicyReport")
     time.sleep(3)  # passes that follow (pods turning Ready) change no verdict
-    still = report(kube, ns, uid)
+    still = wl.policy_report(kube, ns, uid)
     assert still is not None
     assert still["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
 
@@ -99,7 +86,7 @@ def test_a_tamper_fails_its_control_and_an_unchanged_workload_writes_nothing(
     kube.kubectl("patch", "deployment", NAME, "-n", ns, "--type=json", "-p", json.dumps(ops))
 
     def failing() -> dict[str, Any] | None:
-        doc = report(kube, ns, uid)
+        doc = wl.policy_report(kube, ns, uid)
         return doc if doc and results(doc)["POD-3"]["result"] == "fail" else None
 
     doc = eventually(failing, 30, "POD-3 fail in the PolicyReport")

@@ -77,9 +77,8 @@ def test_the_pods_carry_what_was_declared_and_a_tamper_is_healed(
     assert pods.items
     assert all(p.spec.priority == 1000 for p in pods.items)  # the PriorityClass applied
 
-    report = client.CustomObjectsApi(kube.api).get_namespaced_custom_object(
-        "wgpolicyk8s.io", "v1alpha2", ns, "policyreports", f"fwop-{obj['metadata']['uid']}"
-    )
+    # The PolicyReport follows Ready by a verdict pass of its own.
+    report = eventually(lambda: wl.policy_report(kube, ns, obj["metadata"]["uid"]), 60, "report")
     plc = next(r for r in report["results"] if r["rule"] == "PLC-1")
     assert plc["result"] == "pass", plc["message"]
 

@@ -109,3 +109,17 @@ def resource_version(obj: Any) -> str:
     if isinstance(obj, dict):
         return str(obj["metadata"]["resourceVersion"])
     return str(obj.metadata.resource_version)
+
+
+def policy_report(kube: Kube, namespace: str, uid: str) -> dict[str, Any] | None:
+    """The workload's PolicyReport, None until the operator has written it."""
+    api = client.CustomObjectsApi(kube.api)
+    try:
+        found: dict[str, Any] = api.get_namespaced_custom_object(
+            "wgpolicyk8s.io", "v1alpha2", namespace, "policyreports", f"fwop-{uid}"
+        )
+    except client.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return found
