@@ -160,6 +160,10 @@ def test_report_csv_and_inspect(estate: tuple[str, dict[str, Any], Path]) -> Non
     missing = fwctl(kubeconfig, "inspect", "--context", "nowhere")
     assert missing.returncode == 2
     assert "no context 'nowhere'" in missing.stderr
+    unwritable = fwctl(kubeconfig, "report", "--out", str(kubeconfig.parent / "no" / "r.json"))
+    assert unwritable.returncode == 2
+    assert unwritable.stderr.startswith("fwctl report: cannot write ")
+    assert "Traceback" not in unwritable.stderr
 
 
 def test_the_html_report_shows_the_auditor_what_the_cluster_holds(

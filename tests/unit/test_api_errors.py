@@ -42,3 +42,10 @@ def test_a_refusal_is_not_retried() -> None:
     refused = api._error("POST Role x", 403, _status(403, "forbidden"), "Forbidden")
     assert isinstance(refused, errors.RejectedError)
     assert not isinstance(refused, errors.TransientApiError)
+
+
+@pytest.mark.parametrize("raw", [b"<html>proxy login</html>", b"[1, 2]", b'{"kind": "Li', b"\xff"])
+def test_a_successful_answer_that_is_not_a_json_object_is_transient(raw: bytes) -> None:
+    with pytest.raises(errors.TransientApiError, match="not a JSON object"):
+        api._body("GET FinancialWorkload x", 200, raw)
+    assert api._body("GET x", 200, b"") == {}

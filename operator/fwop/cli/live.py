@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 from typing import Any
 
 import pydantic
@@ -21,6 +20,7 @@ from fwop.api import group
 from fwop.api import policy as policy_api
 from fwop.compliance import fleet, report
 from fwop.kube import api, kinds
+from fwop.render import meta
 
 CONNECTIONS = 4
 """Lists run a few at a time: a CLI should not weigh on the API server."""
@@ -28,15 +28,6 @@ CONNECTIONS = 4
 
 def _kind(name: str) -> kinds.Kind:
     return next(k for k in kinds.CHILDREN if k.kind == name)
-
-
-@dataclasses.dataclass(frozen=True)
-class Read:
-    """One cluster, read."""
-
-    context: str
-    snapshot: report.Snapshot
-    inventory: fleet.Inventory | None
 
 
 def contexts(names: list[str]) -> list[str]:
@@ -56,17 +47,24 @@ def contexts(names: list[str]) -> list[str]:
     return [current]
 
 
-async def _optional(door: api.Api, kind: kinds.Kind) -> tuple[list[dict[str, Any]], bool]:
+async def _optional(
+    door: api.Api, kind: kinds.Kind, label_selector: str | None = None
+) -> tuple[list[dict[str, Any]], bool]:
     """Every object of a kind, and whether the cluster serves the kind at all."""
     try:
-        return await door.list_all(kind), True
+        return await door.list_all(kind, label_selector), True
     except errors.KindMissingError:
         return [], False
 
 
 async def _registries(door: api.Api) -> tuple[str, ...] | None:
-    """The cluster policy's allowed registries (IMG-2); None without a readable policy."""
-    with contextlib.suppress(errors.KindMissingError, pydantic.ValidationError):
+    """The cluster policy's allowed registries (IMG-2), None without a readable policy.
+
+    Not installed, not readable by this user, not valid: IMG-2 is then skipped, not passed.
+    """
+    with contextlib.suppress(
+        errors.KindMissingError, errors.RejectedError, pydantic.ValidationError
+    ):
         policy = await door.get(kinds.POLICY, None, group.POLICY_NAME)
         if policy is not None:
             spec = policy_api.FinancialWorkloadPolicySpec.model_validate(policy.get("spec") or {})
@@ -74,47 +72,62 @@ async def _registries(door: api.Api) -> tuple[str, ...] | None:
     return None
 
 
-async def _read(context: str, *, inspect: bool, financial: bool) -> Read:
+async def _read(context: str, *, inspect: bool, financial: bool) -> report.Snapshot:
     door = api.Api(await asyncio.to_thread(api.connect, "fwctl", CONNECTIONS, context), CONNECTIONS)
     try:
         workloads: list[dict[str, Any]] = []
         reports: list[dict[str, Any]] = []
-        served = True
+        workloads_served = reports_served = True
         if financial:
-            (workloads, _), (reports, served) = await asyncio.gather(
-                _optional(door, kinds.WORKLOAD), _optional(door, kinds.POLICY_REPORT)
+            # Only the operator's reports: other tools' (Kyverno, Trivy) may be many.
+            (workloads, workloads_served), (reports, reports_served) = await asyncio.gather(
+                _optional(door, kinds.WORKLOAD),
+                _optional(door, kinds.POLICY_REPORT, f"{meta.LABEL_MANAGED_BY}={meta.MANAGED_BY}"),
             )
         inventory = await _inventory(door) if inspect else None
         judged = list(fleet.inspect(inventory)) if inventory is not None else None
-        snapshot = report.Snapshot(context, workloads, reports, judged, served)
-        return Read(context, snapshot, inventory)
+        return report.Snapshot(
+            context, workloads, reports, judged, reports_served, workloads_served
+        )
+    except errors.ApiError as exc:
+        raise errors.FwopError(f"context {context!r}: {exc}") from None
     finally:
         door.close()
 
 
 async def _inventory(door: api.Api) -> fleet.Inventory:
-    kinds_read = (kinds.NAMESPACE, _kind("Deployment"), kinds.STATEFUL_SET, kinds.DAEMON_SET,
-                  _kind("NetworkPolicy"), _kind("ServiceAccount"), _kind("Role"),
-                  _kind("RoleBinding"))  # fmt: skip
-    lists = await asyncio.gather(*(door.list_all(k) for k in kinds_read))
-    namespaces, deployments, sets, daemons, policies, accounts, roles, bindings = lists
-    allowed = await _registries(door)
+    controllers = (_kind("Deployment"), kinds.STATEFUL_SET, kinds.DAEMON_SET, kinds.CRON_JOB,
+                   kinds.REPLICA_SET, kinds.JOB, kinds.POD)  # fmt: skip
+    rest = (kinds.NAMESPACE, _kind("NetworkPolicy"), _kind("ServiceAccount"), _kind("Role"),
+            _kind("RoleBinding"), kinds.CLUSTER_ROLE_BINDING)  # fmt: skip
+    lists = await asyncio.gather(*(door.list_all(k) for k in (*controllers, *rest)))
+    namespaces, policies, accounts, roles, bindings, cluster_bindings = lists[len(controllers) :]
+    cluster_roles: list[dict[str, Any]] | None
+    try:
+        cluster_roles = await door.list_all(kinds.CLUSTER_ROLE)
+    except errors.RejectedError:
+        cluster_roles = None  # a namespaced auditor: bindings to ClusterRoles stay unresolved
+    workloads, served = await _optional(door, kinds.WORKLOAD)
+    uids = frozenset(str((w.get("metadata") or {}).get("uid")) for w in workloads)
     return fleet.Inventory(
         namespaces=namespaces,
-        controllers=[*deployments, *sets, *daemons],
+        controllers=[obj for found in lists[: len(controllers)] for obj in found],
         network_policies=policies,
         service_accounts=accounts,
         roles=roles,
         role_bindings=bindings,
-        registries=allowed,
+        cluster_roles=cluster_roles,
+        cluster_role_bindings=cluster_bindings,
+        registries=await _registries(door),
+        workload_uids=uids if served else frozenset(),
     )
 
 
-def read(names: list[str], *, inspect: bool, financial: bool = True) -> list[Read]:
+def read(names: list[str], *, inspect: bool, financial: bool = True) -> list[report.Snapshot]:
     """Read each context (the current one when none is named), one after the other.
 
-    Raises errors.FwopError (the kubeconfig) or errors.ApiError (a cluster refused a read
-    or could not be reached), each with a one-line message.
+    Raises errors.FwopError with a one-line message naming the context: the kubeconfig
+    could not be read, or a cluster refused a read or could not be reached.
     """
     return [
         asyncio.run(_read(context, inspect=inspect, financial=financial))

@@ -1,9 +1,13 @@
 """Entry point of fwctl: parse the command line, run the command, map problems to exit codes.
 
-Exit codes: 0 success, 1 invalid input, 2 usage errors (argparse, a malformed option or
-policy file). ``render`` writes problems to stderr and manifests to stdout only when the
-whole input was valid; ``check`` writes one line per violation to stdout and a summary to
-stderr. Must not: let a traceback reach the user for bad input.
+Offline commands (``render``, ``check``, ``evidence verify|summary``) read files; live ones
+(``report``, ``inspect``) read clusters through the kubeconfig and never write to them.
+Exit codes: 0 success, 1 invalid input (violations, a broken evidence chain, workloads
+outside the baseline), 2 usage errors (argparse, a malformed option, policy file or
+kubeconfig, an unreachable cluster, an unwritable output). ``render`` writes problems to
+stderr and manifests to stdout only when the whole input was valid; ``check`` writes one
+line per violation to stdout and a summary to stderr. Must not: let a traceback reach the
+user for bad input.
 """
 
 from __future__ import annotations
@@ -120,7 +124,7 @@ def _report(args: argparse.Namespace) -> int:
         sys.stderr.write(f"fwctl report: {exc}\n")
         return EXIT_USAGE
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    built = report.build([r.snapshot for r in reads], now, audit)
+    built = report.build(reads, now, audit)
     if args.output == "json":
         text = json.dumps(built, indent=2) + "\n"
     elif args.output == "csv":
@@ -131,13 +135,23 @@ def _report(args: argparse.Namespace) -> int:
         text = buffer.getvalue()
     else:
         text = html.render(built)
-    _write(args.out, text)
+    try:
+        _write(args.out, text)
+    except OSError as exc:
+        sys.stderr.write(f"fwctl report: cannot write {args.out}: {exc.strerror or exc}\n")
+        return EXIT_USAGE
     totals = built["totals"]
     sys.stderr.write(
         f"fwctl report: {len(reads)} cluster(s), {totals['workloads']} {group.KIND}(s):"
         f" {totals['compliant']} compliant, {totals['nonCompliant']} non-compliant,"
-        f" {totals['notJudged']} not judged\n"
+        f" {totals['incomplete']} incomplete, {totals['notJudged']} not judged\n"
     )
+    for one in reads:
+        if not one.workloads_served:
+            sys.stderr.write(
+                f"fwctl report: context {one.context!r} serves no {group.KIND}s:"
+                " the operator is not installed there\n"
+            )
     return EXIT_OK if intact else EXIT_INVALID
 
 
@@ -157,7 +171,7 @@ def _inspect(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     shapes = []
     for one in reads:
-        judged = list(one.snapshot.fleet or ())
+        judged = list(one.fleet or ())
         shapes.append({"context": one.context, **fleet.scores(judged),
                        "judged": [j.manifest() for j in judged]})  # fmt: skip
     if args.output == "json":
@@ -248,7 +262,9 @@ def _verify(path: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="fwctl", description="Offline tools for FinancialWorkloads."
+        prog="fwctl",
+        description="Check, render and report on FinancialWorkloads: offline from files,"
+        " live from clusters.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser(

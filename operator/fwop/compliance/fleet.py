@@ -1,12 +1,15 @@
 """Fleet inspection: every pod controller of a cluster, managed or not, against the catalog.
 
 The question a platform or audit team asks first: which workloads run outside the baseline?
-Every Deployment, StatefulSet and DaemonSet is judged by the same judges as the operator's
-own workloads (``verdicts.judge``), from what the cluster holds about it: its namespace
-(Pod Security labels), the ServiceAccount its pods run as, the Roles bound to that account
-in its namespace, and the NetworkPolicies that select its pods. What only the operator
-knows (declared flows, drift, ownership) is skipped for a workload it does not manage.
-ClusterRoleBindings are not followed: a namespaced view, stated in docs/compliance.md.
+Every Deployment, StatefulSet, DaemonSet, CronJob, and every ReplicaSet, Job and Pod no
+controller owns, is judged by the same judges as the operator's own workloads
+(``verdicts.judge``), from what the cluster holds about it: its namespace (Pod Security
+labels), the ServiceAccount its pods run as, the Roles and ClusterRoles bound to that
+account (by RoleBindings in any namespace and ClusterRoleBindings; as the account, as its
+user name, or as the system:serviceaccounts groups), and the NetworkPolicies that select
+its pods. A bound role that cannot be read leaves RBAC-2/3 skipped, never passed. What
+only the operator knows (declared flows, drift, ownership) is skipped for a workload it
+does not manage.
 
 The score of a namespace or a cluster is the share of judged verdicts (pass, warn, fail)
 that pass; skips count for nothing. Must not: do I/O (``Inventory`` is what the caller
@@ -21,11 +24,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from fwop.api import group
-from fwop.compliance import verdicts
+from fwop.compliance import selectors, verdicts
 from fwop.compliance.verdicts import Obj, Result
 
-KINDS = ("Deployment", "StatefulSet", "DaemonSet")
-"""The pod controllers inspected (their ReplicaSets and pods follow from them)."""
+KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "ReplicaSet", "Job", "Pod")
+"""What runs pods; a ReplicaSet, Job or Pod with a controller is judged through it."""
+SA_GROUPS = ("system:serviceaccounts", "system:serviceaccounts:{namespace}")
+"""Groups every ServiceAccount (of a namespace) is in. system:authenticated is not
+followed: every identity is in it, and its default bindings (discovery, self-review) are
+the floor of any cluster, not a workload's permissions."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,13 +41,19 @@ class Inventory:
 
     namespaces: Sequence[Obj]
     controllers: Sequence[Obj]
-    """Deployments, StatefulSets and DaemonSets of every namespace."""
+    """Objects of the ``KINDS`` of every namespace."""
     network_policies: Sequence[Obj] = ()
     service_accounts: Sequence[Obj] = ()
     roles: Sequence[Obj] = ()
     role_bindings: Sequence[Obj] = ()
+    cluster_roles: Sequence[Obj] | None = ()
+    """None when they could not be listed: a binding to one is then unresolved."""
+    cluster_role_bindings: Sequence[Obj] = ()
     registries: tuple[str, ...] | None = None
     """The cluster policy's allowed registries (IMG-2), None when no policy is readable."""
+    workload_uids: frozenset[str] | None = None
+    """The FinancialWorkloads' uids; an ownerReference naming another uid is not theirs.
+    None when they were not listed."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,68 +101,96 @@ def _meta(obj: Obj) -> Mapping[str, Any]:
     return obj.get("metadata") or {}
 
 
-def managed_by(obj: Obj) -> str | None:
-    """The name of the FinancialWorkload controlling ``obj``, if one does."""
+def managed_by(obj: Obj, workload_uids: frozenset[str] | None = None) -> str | None:
+    """The name of the FinancialWorkload controlling ``obj``, if one does.
+
+    Given the workloads' uids, the reference must name one of them: anyone may write an
+    ownerReference.
+    """
     for ref in _meta(obj).get("ownerReferences") or ():
         if (
             isinstance(ref, Mapping)
             and ref.get("controller")
             and ref.get("kind") == group.KIND
             and str(ref.get("apiVersion", "")).startswith(f"{group.GROUP}/")
+            and (workload_uids is None or ref.get("uid") in workload_uids)
         ):
             return str(ref.get("name", ""))
     return None
 
 
-def _expression(expr: Obj, labels: Mapping[str, str]) -> bool:
-    key, op, values = str(expr.get("key")), expr.get("operator"), expr.get("values") or ()
-    if op == "In":
-        return key in labels and labels[key] in values
-    if op == "NotIn":
-        return key not in labels or labels[key] not in values
-    if op == "Exists":
-        return key in labels
-    if op == "DoesNotExist":
-        return key not in labels
-    return False  # an unknown operator selects nothing
+def _controlled(obj: Obj) -> bool:
+    refs = _meta(obj).get("ownerReferences") or ()
+    return any(isinstance(r, Mapping) and r.get("controller") for r in refs)
 
 
-def selects(selector: Obj | None, labels: Mapping[str, str]) -> bool:
-    """Whether a LabelSelector matches ``labels`` (an empty selector matches everything)."""
-    selector = selector or {}
-    wanted = selector.get("matchLabels") or {}
-    if any(labels.get(k) != v for k, v in wanted.items()):
-        return False
-    return all(_expression(e, labels) for e in selector.get("matchExpressions") or ())
+def _inspected(obj: Obj) -> bool:
+    """Judged on its own: a top-level controller, or a ReplicaSet, Job or Pod nobody controls."""
+    kind = obj.get("kind")
+    if kind in {"ReplicaSet", "Job", "Pod"}:
+        return not _controlled(obj)
+    return kind in KINDS
+
+
+RoleRef = tuple[str, str, str]
+"""(kind, namespace, name) of a bound role; namespace "" for a ClusterRole."""
 
 
 class _Index:
-    """The inventory by namespace, so each controller's subject is found without a scan."""
+    """The inventory by namespace and by subject: each workload's found without a scan."""
 
     def __init__(self, inventory: Inventory) -> None:
         self.namespaces = {str(_meta(n).get("name")): n for n in inventory.namespaces}
         self.policies: dict[str, list[Obj]] = defaultdict(list)
         self.accounts: dict[tuple[str, str], Obj] = {}
-        self.roles: dict[tuple[str, str], Obj] = {}
-        self.bound: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.roles: dict[RoleRef, Obj] = {}
+        self.bound: dict[str, set[RoleRef]] = defaultdict(set)
+        """Role references by subject: "sa:<ns>:<name>" or "group:<name>"."""
         for policy in inventory.network_policies:
             self.policies[str(_meta(policy).get("namespace"))].append(policy)
         for account in inventory.service_accounts:
             self.accounts[_key(account)] = account
         for role in inventory.roles:
-            self.roles[_key(role)] = role
-        for binding in inventory.role_bindings:
-            namespace = str(_meta(binding).get("namespace"))
-            ref = binding.get("roleRef") or {}
-            if ref.get("kind") != "Role":
-                continue
-            for subject in binding.get("subjects") or ():
-                if subject.get("kind") == "ServiceAccount":
-                    account_ns = subject.get("namespace") or namespace
-                    if account_ns == namespace:
-                        self.bound[(namespace, str(subject.get("name")))].append(
-                            str(ref.get("name"))
-                        )
+            self.roles[("Role", *_key(role))] = role
+        for role in inventory.cluster_roles or ():
+            self.roles[("ClusterRole", "", str(_meta(role).get("name")))] = role
+        for binding in [*inventory.role_bindings, *inventory.cluster_role_bindings]:
+            self._bind(binding)
+
+    def _bind(self, binding: Obj) -> None:
+        namespace = str(_meta(binding).get("namespace") or "")
+        ref = binding.get("roleRef") or {}
+        kind = str(ref.get("kind"))
+        if kind not in {"Role", "ClusterRole"} or (kind == "Role" and not namespace):
+            return
+        target: RoleRef = (kind, namespace if kind == "Role" else "", str(ref.get("name")))
+        for subject in binding.get("subjects") or ():
+            key = _subject_key(subject, namespace)
+            if key is not None:
+                self.bound[key].add(target)
+
+    def bound_roles(self, namespace: str, account: str) -> tuple[list[Obj], list[str]]:
+        """The roles bound to an account, and the references that could not be read."""
+        keys = [f"sa:{namespace}:{account}", *(f"group:{g.format(namespace=namespace)}"
+                                               for g in SA_GROUPS)]  # fmt: skip
+        refs = sorted({ref for key in keys for ref in self.bound.get(key, ())})
+        found = [self.roles[ref] for ref in refs if ref in self.roles]
+        missing = [f"{ref[0]}/{ref[2]}" for ref in refs if ref not in self.roles]
+        return found, missing
+
+
+def _subject_key(subject: Obj, binding_namespace: str) -> str | None:
+    """Who a binding's subject is, as the index keys it; None for anyone else."""
+    kind, name = subject.get("kind"), str(subject.get("name", ""))
+    if kind == "ServiceAccount":
+        namespace = subject.get("namespace") or binding_namespace
+        return f"sa:{namespace}:{name}" if namespace else None
+    if kind == "User" and name.startswith("system:serviceaccount:"):
+        parts = name.split(":")
+        return f"sa:{parts[2]}:{parts[3]}" if len(parts) == 4 else None
+    if kind == "Group" and name.startswith("system:serviceaccounts"):
+        return f"group:{name}"
+    return None
 
 
 def _key(obj: Obj) -> tuple[str, str]:
@@ -160,26 +201,24 @@ def _subject(obj: Obj, index: _Index, registries: tuple[str, ...] | None) -> ver
     namespace = str(_meta(obj).get("namespace"))
     _, pod = verdicts.pod_template(obj)
     account = str(pod.get("serviceAccountName") or pod.get("serviceAccount") or "default")
-    labels = (((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}).get(
-        "labels"
-    ) or {}
+    labels = verdicts.pod_labels(obj)
     children: list[Obj] = [obj]
     if (namespace, account) in index.accounts:
         children.append(index.accounts[(namespace, account)])
-    roles = [index.roles[(namespace, name)] for name in index.bound.get((namespace, account), ())
-             if (namespace, name) in index.roles]  # fmt: skip
+    roles, unresolved = index.bound_roles(namespace, account)
     children += roles
     children += [
         p
         for p in index.policies.get(namespace, ())
-        if selects((p.get("spec") or {}).get("podSelector"), labels)
+        if selectors.selects((p.get("spec") or {}).get("podSelector"), labels)
     ]
     return verdicts.Subject(
         namespace=index.namespaces.get(namespace),
         children=children,
         owner_uid=None,
-        permissions_declared=bool(roles),
+        permissions_declared=bool(roles or unresolved),
         registries=registries,
+        roles_unresolved=tuple(unresolved),
     )
 
 
@@ -192,13 +231,14 @@ def inspect(inventory: Inventory) -> Iterator[Judged]:
     """
     index = _Index(inventory)
     ordered = sorted(
-        (c for c in inventory.controllers if c.get("kind") in KINDS),
+        (c for c in inventory.controllers if _inspected(c)),
         key=lambda c: (*_key(c), str(c.get("kind"))),
     )
     for obj in ordered:
         namespace, name = _key(obj)
         found = verdicts.judge(_subject(obj, index, inventory.registries))
-        yield Judged(str(obj.get("kind")), namespace, name, managed_by(obj), found)
+        owner = managed_by(obj, inventory.workload_uids)
+        yield Judged(str(obj.get("kind")), namespace, name, owner, found)
 
 
 def scores(judged: Sequence[Judged]) -> dict[str, Any]:

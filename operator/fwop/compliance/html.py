@@ -62,7 +62,7 @@ def heal_histogram(seconds: Sequence[float]) -> list[dict[str, Any]]:
 def _detailed(report: Mapping[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """(cluster, workload) pairs to show in full, non-compliant first; and how many not."""
     every = [{"context": c["context"], **w} for c in report["clusters"] for w in c["workloads"]]
-    rank = {"non-compliant": 0, "not-judged": 1, "compliant": 2}
+    rank = {"non-compliant": 0, "incomplete": 1, "not-judged": 2, "compliant": 3}
     every.sort(key=lambda w: (rank.get(w["state"], 3), w["context"], w["namespace"], w["name"]))
     return every[:MAX_DETAILED], max(0, len(every) - MAX_DETAILED)
 

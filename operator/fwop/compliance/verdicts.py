@@ -25,6 +25,7 @@ from typing import Any
 from fwop import controls, errors
 from fwop.admission import images
 from fwop.api import floor, guardrails, placement
+from fwop.compliance import selectors
 from fwop.render import meta
 
 Obj = Mapping[str, Any]
@@ -137,6 +138,9 @@ class Subject:
     placement: guardrails.PlacementGuardrails | None = None
     """The cluster policy's placement guardrails for the workload's profile (PLC-1); None
     when unknown."""
+    roles_unresolved: tuple[str, ...] = ()
+    """Roles bound to the pods' account that could not be read (fleet inspection: missing,
+    or not readable by the user): RBAC-2 and RBAC-3 then skip rather than pass."""
 
 
 def judge(subject: Subject) -> tuple[Verdict, ...]:
@@ -218,7 +222,11 @@ def _policy_fail(subject: Subject, control: str) -> Verdict | None:
 
 # ---- the pod template ----------------------------------------------------------------------
 
-POD_CONTROLLERS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
+POD_CONTROLLERS = (
+    "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod",
+)  # fmt: skip
+"""What runs pods: the operator's Deployment, and whatever fleet inspection finds (a bare
+Pod is its own template)."""
 
 
 def controller(subject: Subject) -> Obj | None:
@@ -226,13 +234,27 @@ def controller(subject: Subject) -> Obj | None:
     return next((c for c in subject.children if c.get("kind") in POD_CONTROLLERS), None)
 
 
-def pod_template(obj: Obj) -> tuple[str, Obj]:
-    """(JSON path, pod spec) of a pod controller's template."""
+def _template(obj: Obj) -> tuple[str, Obj]:
+    """(JSON path, pod template: metadata and spec) of a pod controller, or of a Pod."""
     spec = obj.get("spec") or {}
+    if obj.get("kind") == "Pod":
+        return "", obj
     if obj.get("kind") == "CronJob":
         template = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
-        return "spec.jobTemplate.spec.template.spec", template.get("spec") or {}
-    return "spec.template.spec", (spec.get("template") or {}).get("spec") or {}
+        return "spec.jobTemplate.spec.template.", template
+    return "spec.template.", spec.get("template") or {}
+
+
+def pod_template(obj: Obj) -> tuple[str, Obj]:
+    """(JSON path, pod spec) of a pod controller's template."""
+    path, template = _template(obj)
+    return f"{path}spec", template.get("spec") or {}
+
+
+def pod_labels(obj: Obj) -> Mapping[str, str]:
+    """The labels of a pod controller's pods (what NetworkPolicies select)."""
+    labels = (_template(obj)[1].get("metadata") or {}).get("labels")
+    return labels if isinstance(labels, Mapping) else {}
 
 
 def _containers(pod: Obj) -> Iterator[tuple[str, Obj]]:
@@ -501,20 +523,29 @@ def _rbac1(subject: Subject) -> Verdict:
     if subject.owner_uid is not None and not accounts:
         return _fail(f"the ServiceAccount {name} is not the workload's own", seen)
     seen += [evidence(a, "metadata.name", name) for a in accounts]
+    if automount is None and accounts:
+        # The pod leaves it to its ServiceAccount, which may turn the token off.
+        automount = accounts[0].get("automountServiceAccountToken")
+        seen.append(evidence(accounts[0], "automountServiceAccountToken", automount))
     if automount is not False and not subject.permissions_declared:
         return _fail("the API token is mounted though the workload declares no permissions", seen)
     return _pass(f"pods run as their own ServiceAccount {name}", seen)
 
 
+def _roles(subject: Subject) -> list[Obj]:
+    """The Roles (and, found by fleet inspection, ClusterRoles) granting the pods' account."""
+    return [c for c in subject.children if c.get("kind") in {"Role", "ClusterRole"}]
+
+
 def _rules(subject: Subject) -> Iterator[tuple[Obj, str, Obj]]:
-    for role in _owned(subject, "Role"):
+    for role in _roles(subject):
         for index, rule in enumerate(role.get("rules") or ()):
             yield role, f"rules[{index}]", rule
 
 
 def _rbac2(subject: Subject) -> Verdict:
-    roles = _owned(subject, "Role")
-    if not roles:
+    roles = _roles(subject)
+    if not roles and not subject.roles_unresolved:
         return _pass("no Role: the workload holds no permissions")
     bad, good = _lists()
     for role, field, rule in _rules(subject):
@@ -524,6 +555,8 @@ def _rbac2(subject: Subject) -> Verdict:
         (bad if wildcard or dangerous else good).append(evidence(role, field, rule))
     if bad:
         return _fail("Role rules with wildcards or escalate, bind or impersonate", bad)
+    if subject.roles_unresolved:
+        return _skip(_unresolved(subject))
     return _pass("every Role rule is explicit", good)
 
 
@@ -539,6 +572,8 @@ def _rbac3(subject: Subject) -> Verdict:
         (bad if breach or wildcard else good).append(evidence(role, field, rule))
     if bad:
         return _fail("Role rules grant what the hard floor forbids (a wildcard covers it)", bad)
+    if subject.roles_unresolved:
+        return _skip(_unresolved(subject))
     failed = _policy_fail(subject, "RBAC-3")
     if failed is not None:
         return failed
@@ -547,8 +582,13 @@ def _rbac3(subject: Subject) -> Verdict:
     return _pass("every rule is grantable under the cluster policy", good)
 
 
+def _unresolved(subject: Subject) -> str:
+    names = ", ".join(subject.roles_unresolved[:5])
+    return f"bound roles could not be read ({names}): their rules are not judged"
+
+
 def _rbac4(subject: Subject) -> Verdict:
-    if not _owned(subject, "Role") and not subject.permissions_declared:
+    if not _roles(subject) and not subject.permissions_declared:
         return _pass("the workload is granted nothing")
     return _skip("judged at admission (SubjectAccessReview of the requester), not on live objects")
 
@@ -559,21 +599,28 @@ def _policies(subject: Subject) -> list[Obj]:
 
 def _selected_labels(subject: Subject) -> Mapping[str, str]:
     obj = controller(subject)
-    if obj is None:
-        return {}
-    return ((obj.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
+    return {} if obj is None else pod_labels(obj)
 
 
 def _selects(policy: Obj, labels: Mapping[str, str]) -> bool:
-    selector = (policy.get("spec") or {}).get("podSelector") or {}
-    if selector.get("matchExpressions"):
-        return False  # the operator renders none; do not guess what an expression selects
-    wanted = selector.get("matchLabels") or {}
-    return all(labels.get(k) == v for k, v in wanted.items())
+    return selectors.selects((policy.get("spec") or {}).get("podSelector"), labels)
+
+
+def _open_rules(policy: Obj) -> Iterator[tuple[str, Obj]]:
+    """Rules allowing every peer (no from/to): policies add up, so one undoes a deny."""
+    spec = policy.get("spec") or {}
+    for direction, peers in (("ingress", "from"), ("egress", "to")):
+        for index, rule in enumerate(spec.get(direction) or ()):
+            if isinstance(rule, Mapping) and not rule.get(peers):
+                yield f"spec.{direction}[{index}]", rule
 
 
 def _net1(subject: Subject) -> Verdict:
     labels = _selected_labels(subject)
+    selecting = [p for p in _policies(subject) if labels and _selects(p, labels)]
+    opened = [evidence(p, field, rule) for p in selecting for field, rule in _open_rules(p)]
+    if opened:
+        return _fail("a NetworkPolicy selecting the pods allows every peer", opened)
     for policy in _policies(subject):
         spec = policy.get("spec") or {}
         types = set(spec.get("policyTypes") or ())

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import urllib3
+import yaml
 from kubernetes import client, config
 
 import fwop
@@ -39,6 +40,18 @@ WATCH_CONNECTIONS = 16
 """Connections of the watch streams' own pool (one per watched kind, and spares)."""
 
 
+KUBECONFIG_ERRORS = (
+    config.ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError,
+    yaml.YAMLError,
+)  # fmt: skip
+"""What the kubernetes client raises on a kubeconfig that is missing, not YAML, or not
+shaped as one (a list where a map belongs): each becomes one line, never a traceback."""
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
+
+
 def connect(
     identity: str = "", connections: int = CONNECTIONS, context: str | None = None
 ) -> client.ApiClient:
@@ -57,8 +70,8 @@ def connect(
     except config.ConfigException:
         try:
             config.load_kube_config(client_configuration=configuration, context=context)
-        except (config.ConfigException, OSError, ValueError) as exc:
-            raise errors.FwopError(f"cannot load the kubeconfig: {exc}") from None
+        except KUBECONFIG_ERRORS as exc:
+            raise errors.FwopError(f"cannot load the kubeconfig: {_one_line(exc)}") from None
     configuration.connection_pool_maxsize = connections
     api_client = client.ApiClient(configuration)
     api_client.user_agent = f"{USER_AGENT} {identity}".strip()
@@ -69,8 +82,8 @@ def contexts() -> tuple[list[str], str]:
     """The kubeconfig's context names and its current context; raises errors.FwopError."""
     try:
         every, current = config.list_kube_config_contexts()
-    except (config.ConfigException, OSError) as exc:
-        raise errors.FwopError(f"cannot read the kubeconfig: {exc}") from None
+    except KUBECONFIG_ERRORS as exc:
+        raise errors.FwopError(f"cannot read the kubeconfig: {_one_line(exc)}") from None
     return [str(c.get("name")) for c in every or ()], str((current or {}).get("name", ""))
 
 
@@ -296,8 +309,22 @@ class Api:
             if isinstance(error, errors.TransientApiError):
                 error.retry_after = _retry_after(response.getheader("Retry-After"))
             raise error
-        data: dict[str, Any] = json.loads(raw or b"{}")
-        return data
+        return _body(what, response.status, raw)
+
+
+def _body(what: str, status: int, raw: bytes | None) -> dict[str, Any]:
+    """A successful answer's JSON object.
+
+    Anything else (a proxy's HTML page in front of the API server, a truncated body) is a
+    TransientApiError, never a traceback.
+    """
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise errors.TransientApiError(what, status, "the answer is not a JSON object")
+    return data
 
 
 def _retry_after(header: str | None) -> float | None:

@@ -56,9 +56,16 @@ POLICY_REPORT = Kind("wgpolicyk8s.io/v1alpha2", "PolicyReport", "policyreports")
 CLUSTER_POLICY_REPORT = Kind(
     "wgpolicyk8s.io/v1alpha2", "ClusterPolicyReport", "clusterpolicyreports", namespaced=False
 )
-# Pod controllers fleet inspection reads (fwctl inspect); the operator writes none of them.
+# What fleet inspection reads (fwctl inspect); the operator writes none of them.
 STATEFUL_SET = Kind("apps/v1", "StatefulSet", "statefulsets")
 DAEMON_SET = Kind("apps/v1", "DaemonSet", "daemonsets")
+REPLICA_SET = Kind("apps/v1", "ReplicaSet", "replicasets")
+JOB = Kind("batch/v1", "Job", "jobs")
+CRON_JOB = Kind("batch/v1", "CronJob", "cronjobs")
+CLUSTER_ROLE = Kind("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", namespaced=False)
+CLUSTER_ROLE_BINDING = Kind(
+    "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", namespaced=False
+)
 
 # Every kind the operator creates for a workload.
 CHILDREN = (
