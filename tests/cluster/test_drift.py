@@ -145,8 +145,10 @@ EDITS = [
         ),
         "(object)",
     ),
+    # Adding a rule to the default deny is refused outright by the tenant guard
+    # (tests/cluster/test_tenant_guard.py); narrowing what it denies is not, and is healed.
     Edit(
-        "allow-all-ingress",
+        "deny-ingress-only",
         "NetworkPolicy",
         "-default-deny",
         lambda k, ns: patch(
@@ -154,14 +156,14 @@ EDITS = [
             "networkpolicy",
             ns,
             f"{NAME}-default-deny",
-            [{"op": "add", "path": "/spec/ingress", "value": [{}]}],
+            [{"op": "replace", "path": "/spec/policyTypes", "value": ["Ingress"]}],
         ),
         lambda k, ns: (
             client.NetworkingV1Api(k.api)
             .read_namespaced_network_policy(f"{NAME}-default-deny", ns)
-            .spec.ingress
+            .spec.policy_types
         ),
-        "spec.ingress",
+        "spec.policyTypes",
     ),
     Edit(
         "delete-role",

@@ -41,7 +41,8 @@ CLUSTER_OBJECTS = (
     *(("crd", name) for name in CRDS),
     *(
         (doc["kind"].lower(), doc["metadata"]["name"])
-        for doc in yaml.safe_load_all((REPO / "manifests" / "guard-policy.yaml").read_text())
+        for generated in ("guard-policy.yaml", "tenant-guard.yaml")
+        for doc in yaml.safe_load_all((REPO / "manifests" / generated).read_text())
         if doc
     ),
 )

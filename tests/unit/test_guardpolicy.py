@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fwop.api import floor, group, guardpolicy
+from fwop.api import floor, group, guardpolicy, tenantguard
 from fwop.api import spec as spec_api
 from fwop.kube import kinds
 from fwop.render import meta, namespace, pod, workload
@@ -364,3 +364,25 @@ def test_the_guards_constants_are_the_renderers() -> None:
     assert guardpolicy.PSS_LEVEL == namespace.LEVEL
     assert guardpolicy.PSS_MODES == namespace.MODES
     assert guardpolicy.CSI_DRIVER == pod.CSI_DRIVER
+
+
+# --- the tenants' NetworkPolicies ---------------------------------------------------------
+
+TENANT_FILE = MANIFESTS / "tenant-guard.yaml"
+
+
+def test_committed_tenant_guard_is_what_the_module_generates() -> None:
+    assert TENANT_FILE.read_text(encoding="utf-8") == tenantguard.render(), (
+        f"regenerate: python -m fwop.api.tenantguard > {TENANT_FILE.relative_to(REPO)}"
+    )
+    assert _docs(TENANT_FILE) == tenantguard.manifests()
+
+
+def test_tenant_guard_names_the_label_the_pods_carry_and_spares_the_operator() -> None:
+    assert tenantguard.LABEL_WORKLOAD == meta.LABEL_WORKLOAD
+    pod_labels = meta.labels("app")
+    assert tenantguard.LABEL_WORKLOAD in pod_labels
+    condition = tenantguard.policy()["spec"]["matchConditions"][0]["expression"]
+    assert condition == f"request.userInfo.username != '{guardpolicy.OPERATOR_USER}'"
+    kustomization = (MANIFESTS / "kustomization.yaml").read_text(encoding="utf-8")
+    assert f"- {TENANT_FILE.name}" in kustomization

@@ -1,0 +1,126 @@
+"""Teams cannot open a workload's network: manifests/tenant-guard.yaml, for real.
+
+In a namespace holding a FinancialWorkload, a NetworkPolicy written by anyone but the
+operator (here the suite's admin) is refused unless it allows nothing or its podSelector
+leaves the operator's pods out; elsewhere it is not judged; the operator's own policies
+still go through (the workload is Ready with a declared ingress flow).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import workloads as wl
+from conftest import Kube, Operator
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+from support import eventually
+
+from fwop.api import tenantguard
+
+pytestmark = pytest.mark.cluster
+
+NAME = "ledger"
+OPEN_RULE = [{"ports": [{"port": 8080, "protocol": "TCP"}]}]
+LEAVE_OUT = {"matchExpressions": [{"key": tenantguard.LABEL_WORKLOAD, "operator": "DoesNotExist"}]}
+FLOW = {"from": [{"podSelector": {"matchLabels": {"app": "gateway"}}}],
+        "ports": [{"port": 8080}]}  # fmt: skip
+
+
+def policy(name: str, selector: dict[str, Any], **rules: Any) -> dict[str, Any]:
+    kinds = [k.capitalize() for k in rules] or ["Ingress"]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name},
+        "spec": {"podSelector": selector, "policyTypes": kinds, **rules},
+    }
+
+
+def refusal(net: client.NetworkingV1Api, ns: str, body: dict[str, Any]) -> str | None:
+    """None when created, else the API server's refusal."""
+    try:
+        net.create_namespaced_network_policy(ns, body)
+    except ApiException as exc:
+        return str(exc.body)
+    return None
+
+
+@pytest.fixture(scope="module")
+def guarded(kube: Kube, operator: Operator) -> Iterator[str]:
+    """A namespace with a ready workload that declares one ingress flow."""
+    ns = f"tg-{uuid.uuid4().hex[:8]}"
+    core = client.CoreV1Api(kube.api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
+    body = wl.spec(ports=[{"name": "http", "containerPort": 8080}], network={"ingress": [FLOW]})
+    wl.apply(kube, wl.manifest(NAME, ns, body))
+    wl.wait_ready(kube, ns, NAME)
+    yield ns
+    core.delete_namespace(ns)
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [{}, {"matchLabels": {"app": "anything"}},
+     {"matchExpressions": [{"key": tenantguard.LABEL_WORKLOAD, "operator": "Exists"}]}],
+    ids=["every-pod", "team-chosen-label", "the-workloads-label"],
+)  # fmt: skip
+def test_a_policy_that_could_open_the_workloads_pods_is_refused(
+    kube: Kube, guarded: str, selector: dict[str, Any]
+) -> None:
+    net = client.NetworkingV1Api(kube.api)
+    name = f"open-{uuid.uuid4().hex[:6]}"
+    why = eventually(lambda: refusal(net, guarded, policy(name, selector, ingress=OPEN_RULE)),
+                     30, "the tenant guard refuses")  # fmt: skip
+    assert f"{tenantguard.KEY}: {tenantguard.CONTROL}:" in why, why
+    assert tenantguard.NAME in why, why
+    egress = policy(f"{name}-e", selector, egress=[{}])
+    assert refusal(net, guarded, egress) is not None
+    names = [p.metadata.name for p in net.list_namespaced_network_policy(guarded).items]
+    assert not any(n.startswith(name) for n in names)
+
+
+def test_a_deny_or_a_policy_that_leaves_the_pods_out_is_admitted_and_stays_so(
+    kube: Kube, guarded: str
+) -> None:
+    net = client.NetworkingV1Api(kube.api)
+    eventually(lambda: refusal(net, guarded, policy("probe", {}, ingress=OPEN_RULE)), 30, "guard")
+    assert refusal(net, guarded, policy("deny-all", {}, ingress=[], egress=[])) is None
+    assert refusal(net, guarded, policy("others", LEAVE_OUT, ingress=OPEN_RULE)) is None
+    opened = [{"op": "add", "path": "/spec/ingress", "value": OPEN_RULE}]
+    with pytest.raises(ApiException) as refused:
+        net.patch_namespaced_network_policy("deny-all", guarded, opened)
+    assert tenantguard.KEY in str(refused.value.body)
+    net.delete_namespaced_network_policy("deny-all", guarded)  # deletes pass
+
+
+def test_a_namespace_without_workloads_is_not_judged(kube: Kube, operator: Operator) -> None:
+    ns = f"tg-{uuid.uuid4().hex[:8]}"
+    core = client.CoreV1Api(kube.api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
+    try:
+        net = client.NetworkingV1Api(kube.api)
+        assert refusal(net, ns, policy("open", {}, ingress=OPEN_RULE)) is None
+    finally:
+        core.delete_namespace(ns)
+
+
+def test_the_operator_still_writes_the_declared_flow(kube: Kube, guarded: str) -> None:
+    children = wl.children(kube, guarded, NAME)
+    flows = [obj for (kind, _), obj in children.items() if kind == "NetworkPolicy"
+             and obj.spec.ingress]  # fmt: skip
+    assert flows, sorted(children)
+    assert flows[0].spec.pod_selector.match_labels[tenantguard.LABEL_WORKLOAD] == NAME
+
+
+def test_opening_the_operators_own_default_deny_is_refused(kube: Kube, guarded: str) -> None:
+    """The tamper drift would otherwise heal after the fact never lands at all."""
+    opened = [{"op": "add", "path": "/spec/ingress", "value": [{}]}]
+    net = client.NetworkingV1Api(kube.api)
+    with pytest.raises(ApiException) as refused:
+        net.patch_namespaced_network_policy(f"{NAME}-default-deny", guarded, opened)
+    assert tenantguard.KEY in str(refused.value.body)
+    assert not net.read_namespaced_network_policy(f"{NAME}-default-deny", guarded).spec.ingress
