@@ -45,7 +45,10 @@ def test_examples_pass_with_the_example_policy(capsys: pytest.CaptureFixture[str
     paths = [str(path) for path in EXAMPLES]
     code, out, err = run(capsys, "check", "--policy", str(EXAMPLE_POLICY), *paths)
     assert (code, out) == (0, "")
-    assert err == "fwctl check: 3 FinancialWorkload(s), 0 with violations: pass\n"
+    assert err == (
+        "fwctl check: 3 file(s), 6 document(s), 3 skipped (Namespace 3);"
+        " 3 FinancialWorkload(s), 0 with violations: pass\n"
+    )
 
 
 def test_without_policy_the_defaults_apply_and_say_so(capsys: pytest.CaptureFixture[str]) -> None:
@@ -62,7 +65,8 @@ def test_line_format_matches_render(
     code, out, _ = run(capsys, "check", "--policy", str(POLICY), path)
     assert code == 1
     assert out.splitlines() == [
-        f"{path}: two (document 3): spec.replicas: Input should be greater than or equal to 0"
+        f"{path}: two (document 3, line 41): spec.replicas: Input should be greater than or equal"
+        " to 0"
     ]
 
 
@@ -79,9 +83,9 @@ def test_several_files_and_violations_one_line_each(
     assert code == 1
     lines = out.splitlines()
     assert [line.split(": ")[0:3] for line in lines] == [
-        [one, "a (document 1)", "spec.image"],
-        [three, "d (document 1)", "spec.residency.regions[0]"],
-        [three, "d (document 1)", "spec.env[0].value"],
+        [one, "a (document 1, line 8)", "spec.image"],
+        [three, "d (document 1, line 21)", "spec.residency.regions[0]"],
+        [three, "d (document 1, line 18)", "spec.env[0].value"],
     ]
     assert err.endswith("4 FinancialWorkload(s), 2 with violations: fail\n")
 
@@ -127,23 +131,40 @@ def test_default_namespace_option(
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("a: [\n", "invalid YAML: "),
-        ("- just\n- a list\n", "document 1: not a mapping"),
-        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "no FinancialWorkload"),
-        ("", "no FinancialWorkload document found"),
+        ("a: [\n", ":2: invalid YAML: while parsing a flow node expected the node content"),
+        ("kind: x\nkind: y\n", ":2: duplicate key 'kind' (first at line 1)"),
     ],
-    ids=["syntax", "not-a-mapping", "no-workload", "empty"],
+    ids=["syntax", "duplicate-key"],
 )
-def test_bad_files_are_one_line_without_traceback(
+def test_files_that_are_not_yaml_are_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path, text: str, message: str
 ) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text, encoding="utf-8")
     code, out, err = run(capsys, "check", "--policy", str(POLICY), str(path))
-    assert code == 1
-    assert out.startswith(f"{path}: {message}")
-    assert out.count("\n") == 1
-    assert "Traceback" not in out + err
+    assert (code, out) == (2, "")
+    assert err.startswith(f"fwctl check: {path}{message}")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "skipped"),
+    [
+        ("- just\n- a list\n", "1 skipped ((not an object) 1)"),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "1 skipped (ConfigMap 1)"),
+        ("", "0 skipped"),
+    ],
+    ids=["not-a-mapping", "no-workload", "empty"],
+)
+def test_files_without_workloads_pass_and_are_counted(
+    capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path, text: str, skipped: str
+) -> None:
+    path = tmp_path / "other.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, out, err = run(capsys, "check", "--policy", str(POLICY), str(path))
+    assert (code, out) == (0, "")
+    assert f"{skipped}; 0 FinancialWorkload(s), 0 with violations: pass" in err
 
 
 def test_unknown_fields_and_secret_carriers(
@@ -180,13 +201,13 @@ def test_policy_documents_among_the_inputs_are_not_workloads(
     assert (code, out) == (0, "")
 
 
-def test_missing_input_file_is_a_violation(
+def test_missing_input_file_is_a_usage_error(
     capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
 ) -> None:
     absent = tmp_path / "absent.yaml"
-    code, out, _ = run(capsys, "check", "--policy", str(POLICY), str(absent))
-    assert code == 1
-    assert out == f"{absent}: cannot read: No such file or directory\n"
+    code, out, err = run(capsys, "check", "--policy", str(POLICY), str(absent))
+    assert (code, out) == (2, "")
+    assert err == f"fwctl check: {absent}: cannot read: No such file or directory\n"
 
 
 def test_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -195,7 +216,7 @@ def test_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPat
     )
     code, out, _ = run(capsys, "check", "--policy", str(POLICY), "-")
     assert code == 1
-    assert out.startswith("-: app (document 1): spec.image: ")
+    assert out.startswith("-: app (document 1, line 7): spec.image: ")
 
 
 @pytest.mark.parametrize(
@@ -210,7 +231,7 @@ def test_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPat
         (
             "apiVersion: finance.compliance.dev/v1alpha1\nkind: FinancialWorkloadPolicy\n"
             "metadata: {name: default}\nspec: {allowedRegions: [EU]}\n",
-            "default (document 1): spec.allowedRegions[0]: String should match pattern",
+            "default (document 1, line 4): spec.allowedRegions[0]: String should match",
         ),
     ],
     ids=["absent", "yaml", "no-policy", "invalid"],
@@ -226,7 +247,7 @@ def test_bad_policy_files_are_usage_errors(
         policy.write_text(policy_text, encoding="utf-8")
     code, out, err = run(capsys, "check", "--policy", str(policy), write(tmp_path, good()))
     assert (code, out) == (2, "")
-    assert err.startswith(f"fwctl: {policy}: ")
+    assert err.startswith(f"fwctl: {policy}:")
     assert message in err
     assert "Traceback" not in err
 
@@ -255,7 +276,7 @@ def test_help_explains_defaults_and_exit_codes(capsys: pytest.CaptureFixture[str
         cli.main(["check", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "trust no registry and no region" in text
-    assert "Exit 0 when every workload passes, 1 on any violation" in text
+    assert "Exit 0 when every workload passes (also when there is none), 1 on any violation" in text
 
 
 def test_render_takes_the_pss_version_from_a_policy(

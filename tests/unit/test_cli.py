@@ -124,13 +124,13 @@ def test_rule_violations_are_one_line_each_naming_file_field_and_control(
     )
     code, out, err = run(capsys, "render", path)
     assert (code, out) == (1, "")
-    prefix = f"{path}: app (document 2): "
+    prefix = f"{path}: app (document 2, line "
     assert err.splitlines() == [
-        prefix + "spec.image: spec.image must be pinned by digest as <repository>@sha256:<64 hex>;"
-        " tags, including latest, are rejected (IMG-1)",
-        prefix + "spec.replicas: spec.replicas must be at least 2 under profile pci (AVL-1)",
-        prefix
-        + "spec.permissions[0].verbs: spec.permissions[].verbs must not contain '*' (RBAC-2)",
+        prefix + "13): spec.image: spec.image must be pinned by digest as"
+        " <repository>@sha256:<64 hex>; tags, including latest, are rejected (IMG-1)",
+        prefix + "21): spec.replicas: spec.replicas must be at least 2 under profile pci (AVL-1)",
+        prefix + "27): spec.permissions[0].verbs: spec.permissions[].verbs must not contain '*'"
+        " (RBAC-2)",
     ]
 
 
@@ -139,7 +139,7 @@ def test_unknown_fields_are_refused(
 ) -> None:
     code, _, err = run(capsys, "render", write(tmp_path, workload_doc(hostNetwork=True)))
     assert code == 1
-    assert "app (document 1): spec.hostNetwork: unknown field; use nothing" in err
+    assert "app (document 1, line 16): spec.hostNetwork: unknown field; use nothing" in err
 
 
 def test_nothing_is_printed_when_any_document_is_invalid(
@@ -149,38 +149,50 @@ def test_nothing_is_printed_when_any_document_is_invalid(
     code, out, err = run(capsys, "render", path)
     assert (code, out) == (1, "")
     assert err.count("\n") == 1
-    assert "bad (document 2): spec.image:" in err
+    assert "bad (document 2, line 24): spec.image:" in err
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("a: [\n", "invalid YAML: "),
-        ("- just\n- a list\n", "document 1: not a mapping"),
-        (
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
-            "no FinancialWorkload document found",
-        ),
-        ("", "no FinancialWorkload document found"),
+        ("a: [\n", ":2: invalid YAML: "),
+        ("metadata: {name: a, name: b}\n", ":1: duplicate key 'name' (first at line 1)"),
+        ("a: 1\n\xff\n", ":2: not UTF-8 text: byte 0xff at offset 5"),
     ],
-    ids=["syntax", "not-a-mapping", "no-workload", "empty"],
+    ids=["syntax", "duplicate-key", "not-utf8"],
 )
-def test_bad_files_are_one_line_without_traceback(
+def test_unreadable_files_are_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path, text: str, message: str
 ) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(text.encode("latin-1"))
     code, out, err = run(capsys, "render", str(path))
-    assert (code, out) == (1, "")
-    assert err.startswith(f"{path}: {message}")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"fwctl render: {path}{message}")
     assert err.count("\n") == 1
     assert "Traceback" not in err
 
 
-def test_missing_file_is_exit_1(capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path) -> None:
+@pytest.mark.parametrize(
+    "text",
+    ["- just\n- a list\n", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", ""],
+    ids=["not-a-mapping", "no-workload", "empty"],
+)
+def test_files_without_workloads_render_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path, text: str
+) -> None:
+    path = tmp_path / "other.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, out, err = run(capsys, "render", str(path))
+    assert (code, out) == (0, "")
+    assert err == "fwctl render: no FinancialWorkload in the input: nothing to render\n"
+
+
+def test_missing_file_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path) -> None:
     code, _, err = run(capsys, "render", str(tmp_path / "absent.yaml"))
-    assert code == 1
-    assert err == f"fwctl: {tmp_path / 'absent.yaml'}: cannot read: No such file or directory\n"
+    assert code == 2
+    expected = f"fwctl render: {tmp_path / 'absent.yaml'}: cannot read: No such file or directory\n"
+    assert err == expected
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

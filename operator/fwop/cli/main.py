@@ -4,10 +4,12 @@ Offline commands (``render``, ``check``, ``evidence verify|summary``) read files
 (``report``, ``inspect``) read clusters through the kubeconfig and never write to them.
 Exit codes: 0 success, 1 invalid input (violations, a broken evidence chain, workloads
 outside the baseline), 2 usage errors (argparse, a malformed option, policy file or
-kubeconfig, an unreachable cluster, an unwritable output). ``render`` writes problems to
-stderr and manifests to stdout only when the whole input was valid; ``check`` writes one
-line per violation to stdout and a summary to stderr. Must not: let a traceback reach the
-user for bad input.
+kubeconfig, an unreadable input file, YAML that is not YAML, an unreachable cluster, an
+unwritable output). ``render`` and ``check`` read files, directories and stdin alike
+(fwop.cli.inputs); ``render`` writes problems to stderr and manifests to stdout only when
+the whole input was valid; ``check`` writes its findings to stdout (text, json, sarif,
+junit or policyreport; docs/cli.md) and a summary to stderr. Must not: let a traceback
+reach the user, whatever the input.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ import io
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import IO, Any
 
+import fwop
 from fwop import errors
 from fwop.api import group
 from fwop.api import policy as policy_api
-from fwop.cli import check, documents, live
+from fwop.cli import check, documents, findings, inputs, junit, live, policyreports, sarif
 from fwop.compliance import fleet, html, period, report, trail
 from fwop.render import meta, workload
 
@@ -34,7 +37,11 @@ EXIT_USAGE = 2
 
 RENDER_HELP = """\
 Validate FinancialWorkload documents and print the manifests the operator would apply,
-as multi-document YAML. Documents of other kinds in FILE (e.g. the Namespace) are skipped.
+as multi-document YAML. Each FILE is a file, a directory (every *.yaml, *.yml and *.json
+under it, sorted; hidden ones left out) or - for stdin; kind: List documents stand for
+their items. Documents of other kinds (e.g. the Namespace) are skipped. Exit 0 when every
+workload is valid (also when there is none), 1 on any violation (nothing is printed), 2
+when an input cannot be read or is not YAML (duplicate keys included).
 ownerReferences are rendered only for workloads whose metadata.uid is set (as in the output
 of `kubectl get fw -o yaml`); without a uid the children are rendered without them.
 With --policy, the namespace labels pin the policy's podSecurityVersion.
@@ -43,9 +50,14 @@ With --policy, the namespace labels pin the policy's podSecurityVersion.
 CHECK_HELP = """\
 Judge FinancialWorkload documents offline with the rules admission applies: the CRD's
 rules, the cluster policy (IMG-2 registries, RES-1 regions, PRF-1 profiles, NET-2 DNS
-egress) and the cross-field rules. One line per violation on stdout:
-FILE: NAME (document N): FIELD: MESSAGE (CONTROL). Exit 0 when every workload passes,
-1 on any violation or unreadable file, 2 on usage errors.
+egress) and the cross-field rules. Each FILE is a file, a directory (every *.yaml, *.yml
+and *.json under it, sorted; hidden ones left out) or - for stdin; kind: List documents
+stand for their items; documents of other kinds are skipped and counted. -o text (one
+line per violation: FILE: NAME (document N, line L): FIELD: MESSAGE (CONTROL)), json,
+sarif (2.1.0), junit or policyreport (wgpolicyk8s.io/v1alpha2); the formats are in
+docs/cli.md. Exit 0 when every workload passes (also when there is none), 1 on any
+violation, 2 on usage errors and on an input that cannot be read or is not YAML
+(duplicate keys included).
 
 Without --policy the defaults apply: they trust no registry and no region, so every
 workload fails; pass the cluster's policy file. A workload's namespace labels are
@@ -266,6 +278,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Check, render and report on FinancialWorkloads: offline from files,"
         " live from clusters.",
     )
+    parser.add_argument("--version", action="version", version=f"fwctl {fwop.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser(
         "render",
@@ -273,9 +286,7 @@ def _parser() -> argparse.ArgumentParser:
         description=RENDER_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    render.add_argument(
-        "file", metavar="FILE", help="YAML file with one or more documents; - reads stdin"
-    )
+    _files_argument(render)
     _namespace_option(render)
     render.add_argument("--policy", metavar="POLICY", help="FinancialWorkloadPolicy YAML file")
     checker = commands.add_parser(
@@ -284,7 +295,14 @@ def _parser() -> argparse.ArgumentParser:
         description=CHECK_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    checker.add_argument("files", metavar="FILE", nargs="+", help="YAML file; - reads stdin")
+    _files_argument(checker)
+    checker.add_argument(
+        "-o",
+        "--output",
+        choices=("text", "json", "sarif", "junit", "policyreport"),
+        default="text",
+        help="format of the findings on stdout (default: %(default)s)",
+    )
     checker.add_argument(
         "--policy", metavar="POLICY", help="FinancialWorkloadPolicy YAML (default: the defaults)"
     )
@@ -356,6 +374,15 @@ def _context_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _files_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        help="YAML or JSON file, directory (recursive), or - for stdin",
+    )
+
+
 def _namespace_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-n",
@@ -389,20 +416,33 @@ def _usage(exc: check.UsageError) -> int:
     return EXIT_USAGE
 
 
-def _render(path: str, namespace: str, policy_path: str | None) -> int:
+def _out(stream: IO[str], text: str) -> None:
+    """Write text that may hold lone surrogates (YAML escapes allow them) without failing."""
+    stream.write(text.encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
+def _inputs(command: str, paths: Sequence[str]) -> list[documents.Read] | None:
+    """The documents of every input; None (and one line per problem on stderr) otherwise."""
+    reads, problems = inputs.gather(paths, sys.stdin)
+    for problem in problems:
+        _out(sys.stderr, f"fwctl {command}: {problem}\n")
+    return None if problems else reads
+
+
+def _render(args: argparse.Namespace) -> int:
     try:
-        policy = _policy(policy_path)
+        policy = _policy(args.policy)
     except check.UsageError as exc:
         return _usage(exc)
-    try:
-        text = _read(path)
-    except OSError as exc:
-        sys.stderr.write(f"fwctl: {path}: cannot read: {exc.strerror or exc}\n")
-        return EXIT_INVALID
-    loaded = documents.load(text, path, namespace)
+    reads = _inputs("render", args.files)
+    if reads is None:
+        return EXIT_USAGE
+    loaded = documents.load([doc for one in reads for doc in one.documents], args.namespace)
     if loaded.problems:
-        sys.stderr.writelines(f"{line}\n" for line in loaded.problems)
+        _out(sys.stderr, "".join(f"{line}\n" for line in loaded.problems))
         return EXIT_INVALID
+    if not loaded.workloads:
+        sys.stderr.write(f"fwctl render: no {group.KIND} in the input: nothing to render\n")
     manifests = []
     for item in loaded.workloads:
         owner = meta.OwnerRef(name=item.name, uid=item.uid) if item.uid else None
@@ -415,15 +455,20 @@ def _render(path: str, namespace: str, policy_path: str | None) -> int:
                 pod_security_version=policy.pod_security_version,
             )
         )
-    sys.stdout.write(documents.dump(manifests))
+    _out(sys.stdout, documents.dump(manifests))
     return EXIT_OK
 
 
-def _source(path: str) -> check.Source:
-    try:
-        return check.Source(path, _read(path))
-    except OSError as exc:
-        return check.Source(path, None, str(exc.strerror or exc))
+def _check_output(args: argparse.Namespace, judged: list[findings.Judged], summary: Any) -> str:
+    if args.output == "json":
+        return findings.as_json(judged, summary)
+    if args.output == "sarif":
+        return sarif.dumps(judged)
+    if args.output == "junit":
+        return junit.dumps(judged)
+    if args.output == "policyreport":
+        return policyreports.dumps(judged, args.namespace)
+    return findings.text(judged)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -440,21 +485,23 @@ def _check(args: argparse.Namespace) -> int:
             "fwctl: no --policy: checking against the defaults, which trust no registry "
             "and no region\n"
         )
-    report = checker.run([_source(path) for path in args.files])
-    sys.stdout.writelines(f"{line}\n" for line in report.lines)
-    verdict = "fail" if report.lines else "pass"
-    sys.stderr.write(
-        f"fwctl check: {report.workloads} {group.KIND}(s), "
-        f"{report.failed} with violations: {verdict}\n"
-    )
-    return EXIT_INVALID if report.lines else EXIT_OK
+    reads = _inputs("check", args.files)
+    if reads is None:
+        return EXIT_USAGE
+    try:
+        judged = checker.run(reads)
+    except documents.InputError as exc:
+        _out(sys.stderr, f"fwctl check: {exc}\n")
+        return EXIT_USAGE
+    summary = findings.summarise(reads, judged)
+    _out(sys.stdout, _check_output(args, judged, summary))
+    sys.stderr.write(f"fwctl check: {summary.line(group.KIND)}\n")
+    return EXIT_INVALID if summary.violations else EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run fwctl with ``argv`` (default: the process arguments); return the exit code."""
-    args = _parser().parse_args(argv)
+def _run(args: argparse.Namespace) -> int:
     if args.command == "render":
-        return _render(args.file, args.namespace, args.policy)
+        return _render(args)
     if args.command == "check":
         return _check(args)
     if args.command == "report":
@@ -464,6 +511,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "evidence":
         return _verify(args.file) if args.evidence_command == "verify" else _summary(args)
     return EXIT_INVALID  # pragma: no cover - argparse refuses unknown commands
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run fwctl with ``argv`` (default: the process arguments); return the exit code."""
+    args = _parser().parse_args(argv)
+    if args.command not in ("render", "check"):
+        return _run(args)
+    try:
+        return _run(args)
+    except Exception as exc:  # a bug must not pass for a verdict (exit 1) or a traceback
+        detail = " ".join(str(exc).split())[:300]
+        _out(
+            sys.stderr,
+            f"fwctl {args.command}: internal error: {type(exc).__name__}: {detail}"
+            " (please report it, with the input)\n",
+        )
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":
