@@ -1,9 +1,10 @@
-"""Teams cannot open a workload's network: manifests/tenant-guard.yaml, for real.
+"""Teams cannot widen a workload from beside it: manifests/tenant-guard.yaml, for real.
 
 In a namespace holding a FinancialWorkload, a NetworkPolicy written by anyone but the
 operator (here the suite's admin) is refused unless it allows nothing or its podSelector
-leaves the operator's pods out; elsewhere it is not judged; the operator's own policies
-still go through (the workload is Ready with a declared ingress flow).
+leaves the operator's pods out, and a RoleBinding naming the workload's ServiceAccount is
+refused; elsewhere neither is judged; the operator's own policies and binding still go
+through (the workload is Ready with a declared ingress flow and a permission).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.cluster
 NAME = "ledger"
 OPEN_RULE = [{"ports": [{"port": 8080, "protocol": "TCP"}]}]
 LEAVE_OUT = {"matchExpressions": [{"key": tenantguard.LABEL_WORKLOAD, "operator": "DoesNotExist"}]}
+PERMISSION = {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}
 FLOW = {"from": [{"podSelector": {"matchLabels": {"app": "gateway"}}}],
         "ports": [{"port": 8080}]}  # fmt: skip
 
@@ -55,7 +57,8 @@ def guarded(kube: Kube, operator: Operator) -> Iterator[str]:
     ns = f"tg-{uuid.uuid4().hex[:8]}"
     core = client.CoreV1Api(kube.api)
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
-    body = wl.spec(ports=[{"name": "http", "containerPort": 8080}], network={"ingress": [FLOW]})
+    body = wl.spec(ports=[{"name": "http", "containerPort": 8080}], network={"ingress": [FLOW]},
+                   permissions=[PERMISSION])  # fmt: skip
     wl.apply(kube, wl.manifest(NAME, ns, body))
     wl.wait_ready(kube, ns, NAME)
     yield ns
@@ -114,6 +117,9 @@ def test_the_operator_still_writes_the_declared_flow(kube: Kube, guarded: str) -
              and obj.spec.ingress]  # fmt: skip
     assert flows, sorted(children)
     assert flows[0].spec.pod_selector.match_labels[tenantguard.LABEL_WORKLOAD] == NAME
+    # A change that leaves the rules as they were (a label; the garbage collector's
+    # finalizer updates) is not judged: it widens nothing.
+    kube.kubectl("label", "networkpolicy", flows[0].metadata.name, "-n", guarded, "team=pay")
 
 
 def test_opening_the_operators_own_default_deny_is_refused(kube: Kube, guarded: str) -> None:
@@ -124,3 +130,58 @@ def test_opening_the_operators_own_default_deny_is_refused(kube: Kube, guarded: 
         net.patch_namespaced_network_policy(f"{NAME}-default-deny", guarded, opened)
     assert tenantguard.KEY in str(refused.value.body)
     assert not net.read_namespaced_network_policy(f"{NAME}-default-deny", guarded).spec.ingress
+
+
+def rolebinding(name: str, subject: dict[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": name},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": "edit"},
+        "subjects": [subject],
+    }  # fmt: skip
+
+
+def bind_refusal(rbac: client.RbacAuthorizationV1Api, ns: str, body: dict[str, Any]) -> str | None:
+    try:
+        rbac.create_namespaced_role_binding(ns, body)
+    except ApiException as exc:
+        return str(exc.body)
+    return None
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [{"kind": "ServiceAccount", "name": NAME},
+     {"kind": "ServiceAccount", "name": NAME, "namespace": "{ns}"},
+     {"kind": "User", "name": "system:serviceaccount:{ns}:" + NAME,
+      "apiGroup": "rbac.authorization.k8s.io"},
+     {"kind": "Group", "name": "system:serviceaccounts:{ns}",
+      "apiGroup": "rbac.authorization.k8s.io"},
+     {"kind": "Group", "name": "system:serviceaccounts", "apiGroup": "rbac.authorization.k8s.io"}],
+    ids=["account", "account-with-namespace", "user-name", "namespace-accounts", "all-accounts"],
+)  # fmt: skip
+def test_a_rolebinding_that_grants_the_workloads_account_is_refused(
+    kube: Kube, guarded: str, subject: dict[str, str]
+) -> None:
+    rbac = client.RbacAuthorizationV1Api(kube.api)
+    subject = {k: v.format(ns=guarded) for k, v in subject.items()}
+    name = f"grant-{uuid.uuid4().hex[:6]}"
+    why = eventually(lambda: bind_refusal(rbac, guarded, rolebinding(name, subject)), 30,
+                     "the tenant guard refuses")  # fmt: skip
+    assert f"{tenantguard.BINDINGS_KEY}: {tenantguard.BINDINGS_CONTROL}:" in why, why
+    names = [b.metadata.name for b in rbac.list_namespaced_role_binding(guarded).items]
+    assert name not in names
+
+
+def test_bindings_of_other_accounts_pass_and_the_operators_own_stays(
+    kube: Kube, guarded: str
+) -> None:
+    rbac = client.RbacAuthorizationV1Api(kube.api)
+    other = rolebinding("ci-deployer", {"kind": "ServiceAccount", "name": "ci"})
+    eventually(lambda: bind_refusal(rbac, guarded, rolebinding("probe", {
+        "kind": "ServiceAccount", "name": NAME})), 30, "guard")  # fmt: skip
+    assert bind_refusal(rbac, guarded, other) is None
+    own = rbac.read_namespaced_role_binding(NAME, guarded)
+    assert [(s.kind, s.name) for s in own.subjects] == [("ServiceAccount", NAME)]

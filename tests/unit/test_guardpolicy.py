@@ -19,9 +19,9 @@ import yaml
 from fwop.api import floor, group, guardpolicy, tenantguard
 from fwop.api import spec as spec_api
 from fwop.kube import kinds
-from fwop.render import meta, namespace, pod, workload
+from fwop.render import meta, namespace, pod, serviceaccount, workload
 
-from .conftest import OWNER, spec_data
+from .conftest import OWNER, SpecFactory, spec_data
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "manifests"
@@ -382,7 +382,16 @@ def test_tenant_guard_names_the_label_the_pods_carry_and_spares_the_operator() -
     assert tenantguard.LABEL_WORKLOAD == meta.LABEL_WORKLOAD
     pod_labels = meta.labels("app")
     assert tenantguard.LABEL_WORKLOAD in pod_labels
-    condition = tenantguard.policy()["spec"]["matchConditions"][0]["expression"]
-    assert condition == f"request.userInfo.username != '{guardpolicy.OPERATOR_USER}'"
+    for guard in tenantguard.guards():
+        condition = guard.policy()["spec"]["matchConditions"][0]["expression"]
+        assert condition == f"request.userInfo.username != '{guardpolicy.OPERATOR_USER}'"
+        assert guard.binding()["spec"]["paramRef"]["parameterNotFoundAction"] == "Allow"
     kustomization = (MANIFESTS / "kustomization.yaml").read_text(encoding="utf-8")
     assert f"- {TENANT_FILE.name}" in kustomization
+
+
+def test_the_rolebinding_guard_knows_the_accounts_name(make_spec: SpecFactory) -> None:
+    """It compares subjects with params.metadata.name: the ServiceAccount is named so."""
+    ctx = meta.Context(namespace="team", name="ledger", spec=make_spec())
+    assert serviceaccount.name(ctx) == "ledger"
+    assert "params.metadata.name" in tenantguard.NAMES_THE_WORKLOAD

@@ -1,19 +1,26 @@
-"""Build the ValidatingAdmissionPolicy that keeps teams from opening a workload's network.
+"""Build the ValidatingAdmissionPolicies that keep teams from widening a workload from beside it.
 
-NetworkPolicies add up: a second policy selecting a workload's pods with any rule undoes
-the default deny the operator renders (NET-1), whoever wrote it. A team allowed to write
-NetworkPolicies in its namespace (the built-in ``edit`` and ``admin`` roles are) could
-otherwise let any peer in or out past the flows it declared and the policy's guardrails.
-This policy, enforced by the API server, refuses a NetworkPolicy written by anyone but the
-operator, in a namespace that holds a FinancialWorkload, unless it allows nothing (a deny
-only narrows) or its podSelector leaves the operator's pods out
-(``{key: finance.compliance.dev/workload, operator: DoesNotExist}``: the only selector
-that provably does, since teams choose their pods' other labels). Flows to and from a
-workload are declared in its ``spec.network``, where the policy's guardrails judge them.
+Some Kubernetes objects add up. A NetworkPolicy a team writes that selects a workload's
+pods with any rule undoes the default deny the operator renders (NET-1); a RoleBinding a
+team writes that names the workload's ServiceAccount grants its pods more than the Role
+the operator renders (RBAC-2, RBAC-3). The built-in ``edit`` role lets a team write
+NetworkPolicies in its namespace, ``admin`` RoleBindings too. These policies, enforced by
+the API server, judge every user but the operator, in namespaces that hold a
+FinancialWorkload (the bindings' params are the namespace's workloads; a namespace without
+one is not judged, ``parameterNotFoundAction: Allow``):
 
-The binding's params are the FinancialWorkloads of the request's namespace; a namespace
-without one is not judged (``parameterNotFoundAction: Allow``). Deletes pass: removing a
-policy never opens a default-deny.
+- ``fwop-tenant-networkpolicies``: a NetworkPolicy must allow nothing (a deny only
+  narrows) or leave the operator's pods out with ``{key: finance.compliance.dev/workload,
+  operator: DoesNotExist}`` in its podSelector (the only selector that provably does:
+  teams choose their pods' other labels).
+- ``fwop-tenant-rolebindings``: a RoleBinding may not name a workload's ServiceAccount (by
+  kind, or as the user ``system:serviceaccount:<ns>:<name>``) nor the groups every
+  ServiceAccount of the namespace is in.
+
+Flows and permissions are declared in the workload's spec, where the cluster policy's
+guardrails judge them. Deletes pass, and so do updates that leave the rules (or subjects)
+as they were: the garbage collector removes a finalizer with an update, and a label
+changes nothing a pod is allowed.
 
 Run ``python -m fwop.api.tenantguard > manifests/tenant-guard.yaml`` to regenerate the
 committed manifest; a unit test fails when they disagree. Must not: do I/O beyond
@@ -22,6 +29,7 @@ printing, or import above the api layer.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from typing import Any
 
@@ -29,7 +37,7 @@ from fwop.api import crd, group, guardpolicy
 
 NAME = "fwop-tenant-networkpolicies"
 KEY = "workload-network"
-"""First word of the refusal (tests and docs name the rule by it)."""
+"""First word of the NetworkPolicy refusal (tests and docs name the rule by it)."""
 CONTROL = "NET-1"
 LABEL_WORKLOAD = f"{group.GROUP}/workload"
 """The label every pod of a workload carries (fwop.render.meta.LABEL_WORKLOAD)."""
@@ -50,71 +58,136 @@ MESSAGE = (
     " to and from a workload in its spec.network"
 )
 
+SPEC_UNCHANGED = "request.operation == 'UPDATE' && object.spec == oldObject.spec"
+"""An update that leaves the policy's rules and selector as they were (metadata only: the
+garbage collector removing a finalizer, a label) widens nothing and passes."""
 
-def policy() -> dict[str, Any]:
-    """Return the ValidatingAdmissionPolicy."""
-    return {
-        "apiVersion": guardpolicy.API_VERSION,
-        "kind": "ValidatingAdmissionPolicy",
-        "metadata": {"name": NAME},
-        "spec": {
-            "failurePolicy": "Fail",
-            "paramKind": {"apiVersion": group.API_VERSION, "kind": group.KIND},
-            "matchConstraints": {
-                "matchPolicy": "Equivalent",
-                "resourceRules": [
+BINDINGS_NAME = "fwop-tenant-rolebindings"
+BINDINGS_KEY = "workload-identity"
+BINDINGS_CONTROL = "RBAC-2"
+NAMES_THE_WORKLOAD = (
+    "has(object.subjects) && object.subjects.exists(s,"
+    " (s.kind == 'ServiceAccount' && s.name == params.metadata.name"
+    " && (!has(s.__namespace__) || s.__namespace__ == '' || s.__namespace__ == request.namespace))"
+    " || (s.kind == 'User'"
+    " && s.name == 'system:serviceaccount:' + request.namespace + ':' + params.metadata.name)"
+    " || (s.kind == 'Group' && (s.name == 'system:serviceaccounts'"
+    " || s.name == 'system:serviceaccounts:' + request.namespace)))"
+)
+SUBJECTS_UNCHANGED = (
+    "request.operation == 'UPDATE' && (has(object.subjects) == has(oldObject.subjects))"
+    " && (!has(object.subjects) || object.subjects == oldObject.subjects)"
+)
+"""As SPEC_UNCHANGED, for a RoleBinding (its roleRef cannot change)."""
+BINDINGS_MESSAGE = (
+    f"{BINDINGS_KEY}: {BINDINGS_CONTROL}: in a namespace with FinancialWorkloads a RoleBinding"
+    " not written by the operator may not name a workload's ServiceAccount (as a"
+    " ServiceAccount, as the user system:serviceaccount:<namespace>:<name>, or through the"
+    " system:serviceaccounts groups); declare a workload's permissions in its"
+    " spec.permissions"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class TenantGuard:
+    """One policy over one resource, and its binding."""
+
+    name: str
+    api_group: str
+    resource: str
+    variables: tuple[tuple[str, str], ...]
+    must: str
+    message: str
+
+    def policy(self) -> dict[str, Any]:
+        """Return the ValidatingAdmissionPolicy."""
+        return {
+            "apiVersion": guardpolicy.API_VERSION,
+            "kind": "ValidatingAdmissionPolicy",
+            "metadata": {"name": self.name},
+            "spec": {
+                "failurePolicy": "Fail",
+                "paramKind": {"apiVersion": group.API_VERSION, "kind": group.KIND},
+                "matchConstraints": {
+                    "matchPolicy": "Equivalent",
+                    "resourceRules": [
+                        {
+                            "apiGroups": [self.api_group],
+                            "apiVersions": ["*"],
+                            "resources": [self.resource],
+                            "operations": ["CREATE", "UPDATE"],
+                        }
+                    ],
+                },
+                "matchConditions": [
                     {
-                        "apiGroups": ["networking.k8s.io"],
-                        "apiVersions": ["*"],
-                        "resources": ["networkpolicies"],
-                        "operations": ["CREATE", "UPDATE"],
+                        "name": "not-the-operator",
+                        "expression": (
+                            f"request.userInfo.username != '{guardpolicy.OPERATOR_USER}'"
+                        ),
                     }
                 ],
+                "variables": [{"name": n, "expression": e} for n, e in self.variables],
+                "validations": [
+                    {"expression": self.must, "message": self.message, "reason": "Forbidden"}
+                ],
             },
-            "matchConditions": [
-                {
-                    "name": "not-the-operator",
-                    "expression": f"request.userInfo.username != '{guardpolicy.OPERATOR_USER}'",
-                }
-            ],
-            "variables": [
-                {"name": "allowsNothing", "expression": ALLOWS_NOTHING},
-                {"name": "leavesWorkloadsOut", "expression": LEAVES_WORKLOADS_OUT},
-            ],
-            "validations": [
-                {
-                    "expression": "variables.allowsNothing || variables.leavesWorkloadsOut",
-                    "message": MESSAGE,
-                    "reason": "Forbidden",
-                }
-            ],
-        },
-    }
+        }
+
+    def binding(self) -> dict[str, Any]:
+        """Return the binding: Deny, once per FinancialWorkload of the request's namespace."""
+        return {
+            "apiVersion": guardpolicy.API_VERSION,
+            "kind": "ValidatingAdmissionPolicyBinding",
+            "metadata": {"name": self.name},
+            "spec": {
+                "policyName": self.name,
+                "validationActions": ["Deny"],
+                "paramRef": {"selector": {}, "parameterNotFoundAction": "Allow"},
+            },
+        }
 
 
-def binding() -> dict[str, Any]:
-    """Return the binding: Deny, once per FinancialWorkload of the request's namespace."""
-    return {
-        "apiVersion": guardpolicy.API_VERSION,
-        "kind": "ValidatingAdmissionPolicyBinding",
-        "metadata": {"name": NAME},
-        "spec": {
-            "policyName": NAME,
-            "validationActions": ["Deny"],
-            "paramRef": {"selector": {}, "parameterNotFoundAction": "Allow"},
-        },
-    }
+def guards() -> list[TenantGuard]:
+    """Every tenant guard."""
+    return [
+        TenantGuard(
+            NAME,
+            "networking.k8s.io",
+            "networkpolicies",
+            (
+                ("unchanged", SPEC_UNCHANGED),
+                ("allowsNothing", ALLOWS_NOTHING),
+                ("leavesWorkloadsOut", LEAVES_WORKLOADS_OUT),
+            ),
+            "variables.unchanged || variables.allowsNothing || variables.leavesWorkloadsOut",
+            MESSAGE,
+        ),
+        TenantGuard(
+            BINDINGS_NAME,
+            "rbac.authorization.k8s.io",
+            "rolebindings",
+            (("unchanged", SUBJECTS_UNCHANGED), ("namesTheWorkload", NAMES_THE_WORKLOAD)),
+            "variables.unchanged || !variables.namesTheWorkload",
+            BINDINGS_MESSAGE,
+        ),
+    ]
+
+
+def policy() -> dict[str, Any]:
+    """The NetworkPolicy guard's ValidatingAdmissionPolicy."""
+    return guards()[0].policy()
 
 
 def manifests() -> list[dict[str, Any]]:
-    """The policy and its binding."""
-    return [policy(), binding()]
+    """Every policy followed by its binding."""
+    return [m for guard in guards() for m in (guard.policy(), guard.binding())]
 
 
 HEADER = (
     "# Generated by `python -m fwop.api.tenantguard` from fwop/api/tenantguard.py. Do not\n"
-    "# edit. Why and what it refuses: docs/install.md, \"Teams cannot open a workload's\n"
-    '# network".\n'
+    '# edit. Why and what they refuse: docs/install.md, "Teams cannot widen a workload\n'
+    '# from beside it".\n'
 )
 
 
