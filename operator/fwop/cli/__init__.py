@@ -1,4 +1,4 @@
-"""fwctl: the offline command line of fwop (render today; check and report later).
+"""fwctl: the command line of fwop (render, check, evidence offline; report, inspect live).
 
 Must not: talk to a cluster from the render path, or hold logic the operator needs (it
 calls the same api and render modules). Import the submodules you need.
