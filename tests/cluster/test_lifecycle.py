@@ -78,9 +78,13 @@ def test_changes_reach_the_children(kube: Kube, operator: Operator, namespace: s
     events = core.list_namespaced_event(namespace, field_selector="involvedObject.name=api")
     created = [e.message for e in events.items if e.reason == "Created"]
     updated = [e.message for e in events.items if e.reason == "Updated"]
-    assert len(created) == 1
-    assert created[0].startswith("Created 5 children: ServiceAccount api, ")
-    assert "Deployment api" in created[0]
+    # One pass creates all five; a pass cut short (a transient error on a loaded machine)
+    # leaves the rest to the next, which says so in its own Event.
+    counts = [int(m.split()[1]) for m in created if m.startswith("Created ")]
+    assert sum(counts) == 5, created
+    assert len(created) < 5, created
+    assert any(m.startswith("Created ") and "ServiceAccount api" in m for m in created)
+    assert any("Deployment api" in m for m in created)
     assert any("Deployment api" in m and "NetworkPolicy api-allow" in m for m in updated)
 
 

@@ -161,11 +161,18 @@ TAMPERS = [
     Tamper("role-rule", "role", "",
            [add("/rules/-", {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]})],
            "rules"),
+    # Adding a subject beside the workload's account, or a rule to its NetworkPolicy, is
+    # refused by the tenant guard (tests/cluster/test_tenant_guard.py); what it lets
+    # through (the binding handed to someone else, the flows moved onto other pods) is
+    # drift.
     Tamper("rolebinding-subject", "rolebinding", "",
-           [add("/subjects/-", {"kind": "User", "name": "mallory",
-                                "apiGroup": "rbac.authorization.k8s.io"})], "subjects"),
-    Tamper("networkpolicy-egress-rule", "networkpolicy", "-allow", [add("/spec/egress/-", {})],
-           "egress"),
+           [{"op": "replace", "path": "/subjects", "value": [
+               {"kind": "User", "name": "mallory", "apiGroup": "rbac.authorization.k8s.io"}]}],
+           "subjects"),
+    Tamper("networkpolicy-retargeted", "networkpolicy", "-allow",
+           [{"op": "replace", "path": "/spec/podSelector", "value": {"matchExpressions": [
+               {"key": "finance.compliance.dev/workload", "operator": "DoesNotExist"}]}}],
+           "podSelector"),
     Tamper("networkpolicy-deleted", "networkpolicy", "-default-deny", [], "(object)"),
     Tamper("secretproviderclass-parameters", "secretproviderclass", "",
            [add("/spec/parameters/extra", "value")], "parameters"),
@@ -252,7 +259,7 @@ def test_enforce_heals_the_whole_object(kube: Kube, enforced: str, tamper: Tampe
 
 AUDITED = [t for t in TAMPERS if t.id in {
     "sidecar-container", "host-network", "extra-pod-label", "service-external-ips",
-    "role-rule", "networkpolicy-egress-rule", "env-quantity-text",
+    "role-rule", "networkpolicy-retargeted", "env-quantity-text",
 }]  # fmt: skip
 
 
