@@ -736,6 +736,7 @@ class Controller:
             problems=problems,
             conflicts=tuple(results.conflicts),
             placement=self.policy.spec.profile_rules(spec.profile).placement,
+            identity=self.policy.spec.profile_rules(spec.profile).identity,
         )  # fmt: skip
 
     async def _judged(

@@ -249,6 +249,16 @@ CATALOG: tuple[Control, ...] = (
         pci_dss=("2.2.3",), dora=("Art. 9",), iso27001=("A.8.9",),
     ),
     Control(
+        "IDN-1",
+        "Pods assume only the cloud identity (AWS IAM role, Google service account, Azure"
+        " managed identity) the cluster policy allows for their profile.",
+        "CRD schema (one identity, well-formed) and admission (the profile's identity"
+        " guardrails); rendered ServiceAccount annotations; drift engine",
+        "Access control", _S.HIGH,
+        "the live ServiceAccount's workload identity annotations, against the cluster policy",
+        pci_dss=("7.2.5", "8.6.1"), dora=("Art. 9",), iso27001=("A.5.16", "A.5.18"),
+    ),
+    Control(
         "AVL-1",
         "Under profile pci: at least 2 replicas, a PodDisruptionBudget, spread over nodes.",
         "CRD schema (CEL) at admission; rendered Deployment and PodDisruptionBudget",

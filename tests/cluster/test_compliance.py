@@ -25,7 +25,7 @@ from fwop.compliance import trail
 pytestmark = pytest.mark.cluster
 
 NAME = "ledger"
-CATALOG_SIZE = 25
+CATALOG_SIZE = 26
 
 
 def results(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -30,6 +30,7 @@ DESIGN_IDS = [
     "SEC-1",
     "RES-1",
     "PLC-1",
+    "IDN-1",
     "AVL-1",
     "PRF-1",
     "DRF-1",

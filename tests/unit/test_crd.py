@@ -254,6 +254,7 @@ PLACEMENT = {
     rules.TOLERATION_VALUE: {"spec.placement.tolerations[]"},
     rules.SYSTEM_PRIORITY: {"spec.placement"},
     rules.PRESTOP_ONE: {"spec.shutdown.preStop"},
+    rules.CLOUD_ONE: {"spec.identity.cloud"},
     rules.PEER_SHAPE: {"spec.network.ingress[].from[]", "spec.network.egress[].to[]"},
     rules.CIDR_VALID: {
         "spec.network.ingress[].from[].ipBlock",

@@ -329,6 +329,25 @@ VIOLATIONS: list[tuple[str, dict[str, Any], str, rules.Rule]] = [
         rules.PRESTOP_ONE,
     ),
     (
+        "two cloud identities",
+        {
+            "identity": {
+                "cloud": {
+                    "aws": {"roleArn": "arn:aws:iam::123456789012:role/payments"},
+                    "gcp": {"serviceAccount": "payments@bank-prod.iam.gserviceaccount.com"},
+                }
+            }
+        },
+        "spec.identity.cloud",
+        rules.CLOUD_ONE,
+    ),
+    (
+        "no cloud identity",
+        {"identity": {"cloud": {}}},
+        "spec.identity.cloud",
+        rules.CLOUD_ONE,
+    ),
+    (
         "vault without block",
         {"secrets": {k: v for k, v in VAULT.items() if k != "vault"}},
         "spec.secrets.vault",

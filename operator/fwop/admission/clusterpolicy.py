@@ -127,7 +127,7 @@ def _outside(field: str, value: str, allowed: tuple[str, ...] | None, what: str)
     if allowed is not None and value not in allowed:
         message = (
             f"{what} {value!r} is not allowed by the cluster policy for this profile (PLC-1);"
-            f" allowed: {_allowed(allowed, 'spec.profiles[].placement')}"
+            f" allowed: {_allowed(allowed, 'profiles[].placement')}"
         )
         yield errors.Problem(field, message, "PLC-1")
 
@@ -158,6 +158,21 @@ def placement(spec: spec_api.FinancialWorkloadSpec, rules: guardrails.Resolved) 
                             "pod label")  # fmt: skip
 
 
+def identity(spec: spec_api.FinancialWorkloadSpec, rules: guardrails.Resolved) -> Problems:
+    """IDN-1: a cloud identity is a grant; the policy must allow it for the profile."""
+    cloud = spec.identity.cloud if spec.identity is not None else None
+    if cloud is None:
+        return
+    refused = rules.identity.allows(cloud)
+    if refused is not None:
+        field, value, allowed = refused
+        message = (
+            f"cloud identity {value!r} is not allowed by the cluster policy for profile"
+            f" {spec.profile} (IDN-1); allowed: {_allowed(allowed, 'profiles[].identity')}"
+        )
+        yield errors.Problem(f"spec.identity.cloud.{field}", message, "IDN-1")
+
+
 def check(
     spec: spec_api.FinancialWorkloadSpec,
     policy: policy_api.FinancialWorkloadPolicySpec,
@@ -176,3 +191,4 @@ def check(
     yield from permissions.check(spec, rules)
     yield from networks.guardrails_check(spec, namespace, rules)
     yield from placement(spec, rules)
+    yield from identity(spec, rules)

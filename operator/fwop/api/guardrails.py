@@ -19,7 +19,7 @@ from typing import Annotated
 
 import pydantic
 
-from fwop.api import floor, network, placement, rules, spec, types
+from fwop.api import floor, identity, network, placement, rules, spec, types
 
 _SET: dict[str, str] = {"x-kubernetes-list-type": "set"}
 _CIDR = Annotated[str, pydantic.Field(min_length=1, max_length=64)]
@@ -175,6 +175,40 @@ class PlacementGuardrails(types.Model):
 ANY_PLACEMENT = PlacementGuardrails()
 
 
+class IdentityGuardrails(types.Model):
+    """Which cloud identities a profile's pods may assume (IDN-1); unset or [] allows none."""
+
+    aws_role_arns: Annotated[tuple[types.Str2048, ...], pydantic.Field(max_length=32)] = ()
+    """IAM role ARNs, each exact or ending in * for a prefix (such as
+    arn:aws:iam::123456789012:role/payments-*)."""
+    gcp_service_accounts: Annotated[tuple[types.Str253, ...], pydantic.Field(max_length=32)] = ()
+    """Google service accounts, each an exact e-mail or @domain for every account of a
+    project (such as @bank-prod.iam.gserviceaccount.com)."""
+    azure_client_ids: Annotated[tuple[identity.Uuid, ...], pydantic.Field(max_length=32)] = ()
+    """Client IDs of Entra applications or managed identities."""
+
+    def allows(self, cloud: identity.CloudIdentity) -> tuple[str, str, tuple[str, ...]] | None:
+        """None when allowed, else (field, value, what the policy allows)."""
+        if cloud.aws is not None:
+            arn = cloud.aws.role_arn
+            ok = any(arn.startswith(a[:-1]) if a.endswith("*") else arn == a
+                     for a in self.aws_role_arns)  # fmt: skip
+            return None if ok else ("aws.roleArn", arn, self.aws_role_arns)
+        if cloud.gcp is not None:
+            email = cloud.gcp.service_account
+            ok = any(email.endswith(g) if g.startswith("@") else email == g
+                     for g in self.gcp_service_accounts)  # fmt: skip
+            return None if ok else ("gcp.serviceAccount", email, self.gcp_service_accounts)
+        if cloud.azure is not None:
+            client = cloud.azure.client_id.lower()
+            ok = client in {c.lower() for c in self.azure_client_ids}
+            return None if ok else ("azure.clientId", client, self.azure_client_ids)
+        return None
+
+
+NO_IDENTITY = IdentityGuardrails()
+
+
 class ProfileGuardrails(types.Model):
     """The platform's rules for workloads of one profile; unset fields take the defaults."""
 
@@ -194,6 +228,8 @@ class ProfileGuardrails(types.Model):
     placement: PlacementGuardrails | None = None
     """Placement guardrails (PLC-1). Default: none (any pool, runtime, priority outside
     system-*, toleration outside Kubernetes' own taints, label outside the reserved keys)."""
+    identity: IdentityGuardrails | None = None
+    """Cloud identities the pods may assume (IDN-1). Default: none."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -206,6 +242,7 @@ class Resolved:
     egress: CidrRanges
     peer_namespaces: tuple[network.Selector, ...]
     placement: PlacementGuardrails = ANY_PLACEMENT
+    identity: IdentityGuardrails = NO_IDENTITY
 
 
 READ_CONFIGMAPS = GrantableRule(
@@ -246,4 +283,5 @@ def resolve(profile: spec.Profile, given: ProfileGuardrails | None) -> Resolved:
             base.peer_namespaces if net.peer_namespaces is None else net.peer_namespaces
         ),
         placement=given.placement or base.placement,
+        identity=given.identity or base.identity,
     )

@@ -31,6 +31,8 @@ RESERVED_PREFIXES = (f"{group.GROUP}/",)
 RESERVED_DOMAINS = ("kubernetes.io/", "k8s.io/")
 MESH_PREFIXES = ("sidecar.istio.io/", "linkerd.io/", "config.linkerd.io/")
 """Annotations that switch a service mesh's proxy (and its mTLS) on or off: the platform's."""
+IDENTITY_PREFIXES = ("azure.workload.identity/",)
+"""Pod labels and annotations a cloud's workload identity acts on: set from spec.identity."""
 SYSTEM_PRIORITY = "system-"
 
 Key = Annotated[str, pydantic.Field(min_length=1, max_length=253, pattern=QUALIFIED_NAME)]
@@ -58,11 +60,15 @@ DnsSubdomain = Annotated[
 ]  # fmt: skip
 
 
-def reserved(key: str, annotation: bool = False) -> bool:
-    """Whether a label (or annotation) key belongs to the operator, Kubernetes or the mesh."""
+def reserved(key: str, annotation: bool = False, pod: bool = True) -> bool:
+    """Whether a key is the operator's, Kubernetes', the mesh's or (on pods) a cloud's.
+
+    ``pod=False`` for a taint's key: workload identity prefixes are pod keys only.
+    """
     return (
         key.startswith(RESERVED_PREFIXES)
         or any(domain in key for domain in RESERVED_DOMAINS)
+        or (pod and key.startswith(IDENTITY_PREFIXES))
         or (annotation and key.startswith(MESH_PREFIXES))
     )
 
@@ -130,7 +136,7 @@ class Toleration(types.Model):
 
     @pydantic.model_validator(mode="after")
     def _rules(self) -> Toleration:
-        if reserved(self.key):
+        if reserved(self.key, pod=False):
             raise rules.TOLERATION_KEY.error()
         if self.operator is TolerationOperator.EXISTS and self.value:
             raise rules.TOLERATION_VALUE.error()

@@ -189,18 +189,20 @@ _NOT_RESERVED = (
 RESERVED_LABELS = Rule(
     field="spec.podMetadata",
     text="spec.podMetadata.labels: keys under finance.compliance.dev/ or containing"
-    " kubernetes.io/ or k8s.io/ are reserved (they select and guard other objects)",
-    cel=f"!has(self.labels) || self.labels.all(k, {_NOT_RESERVED})",
+    " kubernetes.io/ or k8s.io/ are reserved (they select and guard other objects), and"
+    " azure.workload.identity/ (a cloud identity is declared in spec.identity)",
+    cel=f"!has(self.labels) || self.labels.all(k, {_NOT_RESERVED}"
+    " && !k.startsWith('azure.workload.identity/'))",
     control="PLC-1",
 )
 RESERVED_ANNOTATIONS = Rule(
     field="spec.podMetadata",
     text="spec.podMetadata.annotations: keys under finance.compliance.dev/, containing"
     " kubernetes.io/ or k8s.io/, or a service mesh's (sidecar.istio.io/, linkerd.io/) are"
-    " reserved",
+    " reserved, and azure.workload.identity/ (a cloud identity is declared in spec.identity)",
     cel=f"!has(self.annotations) || self.annotations.all(k, {_NOT_RESERVED}"
     " && !k.startsWith('sidecar.istio.io/') && !k.startsWith('linkerd.io/')"
-    " && !k.startsWith('config.linkerd.io/'))",
+    " && !k.startsWith('config.linkerd.io/') && !k.startsWith('azure.workload.identity/'))",
     control="PLC-1",
 )
 TOLERATION_KEY = Rule(
@@ -225,6 +227,12 @@ PRESTOP_ONE = Rule(
     field="spec.shutdown.preStop",
     text="spec.shutdown.preStop sets exactly one of sleepSeconds or exec",
     cel="has(self.sleepSeconds) != has(self.exec)",
+)
+CLOUD_ONE = Rule(
+    field="spec.identity.cloud",
+    text="spec.identity.cloud sets exactly one of aws, gcp or azure",
+    cel="(has(self.aws) ? 1 : 0) + (has(self.gcp) ? 1 : 0) + (has(self.azure) ? 1 : 0) == 1",
+    control="IDN-1",
 )
 PEER_SHAPE = Rule(
     field="spec.network peer",
@@ -320,6 +328,7 @@ ALL: tuple[Rule, ...] = (
     TOLERATION_VALUE,
     SYSTEM_PRIORITY,
     PRESTOP_ONE,
+    CLOUD_ONE,
     PEER_SHAPE,
     CIDR_VALID,
     PROBE_HANDLER,

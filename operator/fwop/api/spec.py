@@ -13,6 +13,7 @@ from typing import Annotated
 import pydantic
 
 from fwop.api import access, pod, rules, scaling, types
+from fwop.api import identity as identity_api
 from fwop.api import network as network_api
 from fwop.api import placement as placement_api
 from fwop.api import secrets as secrets_api
@@ -122,6 +123,9 @@ class FinancialWorkloadSpec(types.Model):
     """Allowed network flows; everything else is denied (NET-1, NET-2)."""
     secrets: secrets_api.Secrets | None = None
     """Secrets mounted read-only from an external store (SEC-1)."""
+    identity: identity_api.Identity | None = None
+    """Image pull secrets (names only) and the cloud identity the pods assume (AWS IRSA,
+    GKE or Azure workload identity); the cluster policy must allow the latter (IDN-1)."""
     residency: Residency | None = None
     """Regions the pods are restricted to (RES-1)."""
 

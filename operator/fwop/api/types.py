@@ -164,6 +164,7 @@ LabelMap = Annotated[
 Str63 = Annotated[str, pydantic.Field(min_length=1, max_length=63)]
 Str253 = Annotated[str, pydantic.Field(min_length=1, max_length=253)]
 Str1024 = Annotated[str, pydantic.Field(min_length=1, max_length=1024)]
+Str2048 = Annotated[str, pydantic.Field(min_length=1, max_length=2048)]
 
 LIST_MAP_BY_NAME: dict[str, Any] = {
     "x-kubernetes-list-type": "map",

@@ -22,9 +22,11 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+import pydantic
+
 from fwop import controls, errors
 from fwop.admission import images
-from fwop.api import floor, guardrails, placement
+from fwop.api import floor, guardrails, identity, placement
 from fwop.compliance import selectors
 from fwop.render import meta
 
@@ -137,6 +139,9 @@ class Subject:
     """status.drift entries; those without healedAt are open."""
     placement: guardrails.PlacementGuardrails | None = None
     """The cluster policy's placement guardrails for the workload's profile (PLC-1); None
+    when unknown."""
+    identity: guardrails.IdentityGuardrails | None = None
+    """The cloud identities the cluster policy allows the workload's profile (IDN-1); None
     when unknown."""
     roles_unresolved: tuple[str, ...] = ()
     """Roles bound to the pods' account that could not be read (fleet inspection: missing,
@@ -777,7 +782,9 @@ def _res1(subject: Subject) -> Verdict:
 def _metadata_breaches(obj: Obj, bounds: guardrails.PlacementGuardrails) -> Iterator[Evidence]:
     """Reserved (or, by the policy, unlisted) pod label and annotation keys."""
     template = ((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
-    mine = set(meta.labels(str((obj.get("metadata") or {}).get("name", ""))))
+    # The operator's labels, and the one it sets from spec.identity (teams cannot: reserved).
+    name = str((obj.get("metadata") or {}).get("name", ""))
+    mine = {*meta.labels(name), identity.AZURE_USE_LABEL}
     allowed = bounds.pod_label_keys
     for key, value in (template.get("labels") or {}).items():
         if key not in mine and (placement.reserved(key) or _outside(key, allowed)):
@@ -798,7 +805,7 @@ def _placement_breaches(
     yield from _metadata_breaches(obj, bounds)
     for i, toleration in enumerate(pod.get("tolerations") or ()):
         key = str(toleration.get("key") or "")
-        if not key or placement.reserved(key) or _outside(key, bounds.toleration_keys):
+        if not key or placement.reserved(key, pod=False) or _outside(key, bounds.toleration_keys):
             yield evidence(obj, f"{path}.tolerations[{i}]", toleration)
     priority = pod.get("priorityClassName")
     if str(priority or "").startswith("system-") or _outside(priority, bounds.priority_class_names):
@@ -830,6 +837,58 @@ def _plc1(subject: Subject) -> Verdict:
         "the pods carry reserved metadata or run outside the placement the policy allows",
         "the pods carry only their own metadata and run where the policy allows",
     )
+
+
+def _cloud(annotations: Mapping[str, Any]) -> identity.CloudIdentity | None:
+    """The cloud identity the annotations name, None when they name none or are malformed."""
+    shape: dict[str, Any] = {}
+    if identity.AWS_ANNOTATION in annotations:
+        shape["aws"] = {"roleArn": annotations[identity.AWS_ANNOTATION]}
+    if identity.GCP_ANNOTATION in annotations:
+        shape["gcp"] = {"serviceAccount": annotations[identity.GCP_ANNOTATION]}
+    if identity.AZURE_CLIENT_ANNOTATION in annotations:
+        shape["azure"] = {"clientId": annotations[identity.AZURE_CLIENT_ANNOTATION]}
+    try:
+        return identity.CloudIdentity.model_validate(shape)
+    except pydantic.ValidationError:
+        return None
+
+
+def _account(subject: Subject) -> Obj | Verdict:
+    """The live ServiceAccount the pods run as, or the skip that says why it is unknown."""
+    obj = controller(subject)
+    if obj is None:
+        return _skip(NOTHING_RUNS)
+    _, pod = pod_template(obj)
+    name = pod.get("serviceAccountName") or pod.get("serviceAccount") or "default"
+    found = next((a for a in _owned(subject, "ServiceAccount")
+                  if (a.get("metadata") or {}).get("name") == name), None)  # fmt: skip
+    return found if found is not None else _skip(f"the ServiceAccount {name} is not known here")
+
+
+def _idn1(subject: Subject) -> Verdict:
+    account = _account(subject)
+    if isinstance(account, Verdict):
+        return account
+    annotations = (account.get("metadata") or {}).get("annotations") or {}
+    named = {k: v for k, v in annotations.items() if k in identity.ANNOTATIONS}
+    seen = [evidence(account, f"metadata.annotations.{k}", v) for k, v in sorted(named.items())]
+    if not named:
+        name = (account.get("metadata") or {}).get("name")
+        return _pass(
+            "the pods assume no cloud identity", [evidence(account, "metadata.name", name)]
+        )
+    cloud = _cloud(named)
+    if cloud is None:
+        return _fail(
+            "the ServiceAccount names more than one cloud identity, or a malformed one", seen
+        )
+    if subject.identity is None:
+        message = "the pods assume a cloud identity; no cluster policy judges it here"
+        return Verdict("IDN-1", Result.WARN, message, tuple(seen))
+    if subject.identity.allows(cloud) is not None or _problems(subject, "IDN-1"):
+        return _fail("the pods assume a cloud identity the cluster policy does not allow", seen)
+    return _pass("the pods assume only the cloud identity the cluster policy allows", seen)
 
 
 def _avl1(subject: Subject) -> Verdict:
@@ -938,6 +997,7 @@ _JUDGES: dict[str, Callable[[Subject], Verdict]] = {
     "SEC-1": _sec1,
     "RES-1": _res1,
     "PLC-1": _plc1,
+    "IDN-1": _idn1,
     "AVL-1": _avl1,
     "PRF-1": _prf1,
     "DRF-1": _drf1,

@@ -153,7 +153,12 @@ def _placement(ctx: meta.Context, pod_spec: meta.Manifest) -> None:
 def _metadata(ctx: meta.Context) -> meta.Manifest:
     """Pod labels and annotations: the team's, then the operator's (which select the pods)."""
     declared = ctx.spec.pod_metadata
-    labels = {**(declared.labels if declared else {}), **meta.labels(ctx.name)}
+    cloud = ctx.spec.identity.cloud if ctx.spec.identity is not None else None
+    labels = {
+        **(declared.labels if declared else {}),
+        **(cloud.pod_labels() if cloud is not None else {}),
+        **meta.labels(ctx.name),
+    }
     out: meta.Manifest = {"labels": labels}
     if declared is not None and declared.annotations:
         out["annotations"] = dict(declared.annotations)
@@ -174,4 +179,6 @@ def template(ctx: meta.Context) -> meta.Manifest:
         pod_spec["affinity"] = affinity
     pod_spec["topologySpreadConstraints"] = scheduling.spread(ctx)
     _placement(ctx, pod_spec)
+    if ctx.spec.identity is not None and ctx.spec.identity.image_pull_secrets:
+        pod_spec["imagePullSecrets"] = [{"name": n} for n in ctx.spec.identity.image_pull_secrets]
     return {"metadata": _metadata(ctx), "spec": pod_spec}

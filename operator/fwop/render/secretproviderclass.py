@@ -107,7 +107,12 @@ def render(ctx: meta.Context) -> list[meta.Manifest]:
     config = ctx.spec.secrets
     if config is None:
         return []
-    body = {"provider": str(config.provider), "parameters": _PARAMETERS[config.provider](config)}
+    parameters = _PARAMETERS[config.provider](config)
+    cloud = ctx.spec.identity.cloud if ctx.spec.identity is not None else None
+    if config.provider is secrets.Provider.AZURE and cloud is not None and cloud.azure is not None:
+        # The pods' workload identity reads the vault unless the block names another.
+        parameters.setdefault("clientID", cloud.azure.client_id)
+    body = {"provider": str(config.provider), "parameters": parameters}
     return [
         meta.manifest(
             API_VERSION, "SecretProviderClass", meta.metadata(ctx, name(ctx), CONTROLS), spec=body

@@ -9,6 +9,8 @@ from __future__ import annotations
 from fwop.render import meta
 
 CONTROLS = ("RBAC-1",)
+IDENTITY_CONTROLS = ("RBAC-1", "IDN-1")
+"""With a cloud identity declared, the account carries IDN-1 too."""
 
 
 def name(ctx: meta.Context) -> str:
@@ -22,12 +24,16 @@ def needs_token(ctx: meta.Context) -> bool:
 
 
 def render(ctx: meta.Context) -> list[meta.Manifest]:
-    """Return the ServiceAccount."""
+    """Return the ServiceAccount, annotated for the declared cloud identity (IDN-1)."""
+    cloud = ctx.spec.identity.cloud if ctx.spec.identity is not None else None
+    metadata = meta.metadata(ctx, name(ctx), CONTROLS if cloud is None else IDENTITY_CONTROLS)
+    if cloud is not None:
+        metadata["annotations"] = {**metadata.get("annotations", {}), **cloud.annotations()}
     return [
         meta.manifest(
             "v1",
             "ServiceAccount",
-            meta.metadata(ctx, name(ctx), CONTROLS),
+            metadata,
             automountServiceAccountToken=needs_token(ctx),
         )
     ]
