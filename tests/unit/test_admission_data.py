@@ -141,7 +141,7 @@ def test_fwctl_check_prints_one_line_per_expected_problem(
     lines = out.splitlines()
     assert len(lines) == len(case.expects)
     for expect, line in zip(case.expects, lines, strict=True):
-        assert line.startswith(f"{case.path}: ")
+        assert line.startswith(f"{case.path}:")
         assert f": {expect.field}: " in line
         assert expect.text in line
     assert "Traceback" not in err

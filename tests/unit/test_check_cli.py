@@ -65,8 +65,7 @@ def test_line_format_matches_render(
     code, out, _ = run(capsys, "check", "--policy", str(POLICY), path)
     assert code == 1
     assert out.splitlines() == [
-        f"{path}: two (document 3, line 41): spec.replicas: Input should be greater than or equal"
-        " to 0"
+        f"{path}:41: two (document 3): spec.replicas: Input should be greater than or equal to 0"
     ]
 
 
@@ -83,9 +82,9 @@ def test_several_files_and_violations_one_line_each(
     assert code == 1
     lines = out.splitlines()
     assert [line.split(": ")[0:3] for line in lines] == [
-        [one, "a (document 1, line 8)", "spec.image"],
-        [three, "d (document 1, line 21)", "spec.residency.regions[0]"],
-        [three, "d (document 1, line 18)", "spec.env[0].value"],
+        [f"{one}:8", "a (document 1)", "spec.image"],
+        [f"{three}:21", "d (document 1)", "spec.residency.regions[0]"],
+        [f"{three}:18", "d (document 1)", "spec.env[0].value"],
     ]
     assert err.endswith("4 FinancialWorkload(s), 2 with violations: fail\n")
 
@@ -216,7 +215,7 @@ def test_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPat
     )
     code, out, _ = run(capsys, "check", "--policy", str(POLICY), "-")
     assert code == 1
-    assert out.startswith("-: app (document 1, line 7): spec.image: ")
+    assert out.startswith("-:7: app (document 1): spec.image: ")
 
 
 @pytest.mark.parametrize(
@@ -231,7 +230,7 @@ def test_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPat
         (
             "apiVersion: finance.compliance.dev/v1alpha1\nkind: FinancialWorkloadPolicy\n"
             "metadata: {name: default}\nspec: {allowedRegions: [EU]}\n",
-            "default (document 1, line 4): spec.allowedRegions[0]: String should match",
+            ":4: default (document 1): spec.allowedRegions[0]: String should match",
         ),
     ],
     ids=["absent", "yaml", "no-policy", "invalid"],

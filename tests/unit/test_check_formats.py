@@ -200,7 +200,7 @@ def test_junit_one_testcase_per_workload_one_failure_per_violation(
     assert failure is not None
     assert failure.get("type") == "IMG-2"
     assert (failure.get("message") or "").startswith("spec.image: image repository")
-    assert "items[2], line 32" in (failure.text or "")
+    assert ":32: ledger-export (document 1, items[2])" in (failure.text or "")
     assert cases[2].get("line") == "25"
 
 

@@ -124,13 +124,13 @@ def test_rule_violations_are_one_line_each_naming_file_field_and_control(
     )
     code, out, err = run(capsys, "render", path)
     assert (code, out) == (1, "")
-    prefix = f"{path}: app (document 2, line "
     assert err.splitlines() == [
-        prefix + "13): spec.image: spec.image must be pinned by digest as"
+        f"{path}:13: app (document 2): spec.image: spec.image must be pinned by digest as"
         " <repository>@sha256:<64 hex>; tags, including latest, are rejected (IMG-1)",
-        prefix + "21): spec.replicas: spec.replicas must be at least 2 under profile pci (AVL-1)",
-        prefix + "27): spec.permissions[0].verbs: spec.permissions[].verbs must not contain '*'"
-        " (RBAC-2)",
+        f"{path}:21: app (document 2): spec.replicas: spec.replicas must be at least 2 under"
+        " profile pci (AVL-1)",
+        f"{path}:27: app (document 2): spec.permissions[0].verbs: spec.permissions[].verbs must"
+        " not contain '*' (RBAC-2)",
     ]
 
 
@@ -139,7 +139,7 @@ def test_unknown_fields_are_refused(
 ) -> None:
     code, _, err = run(capsys, "render", write(tmp_path, workload_doc(hostNetwork=True)))
     assert code == 1
-    assert "app (document 1, line 16): spec.hostNetwork: unknown field; use nothing" in err
+    assert ":16: app (document 1): spec.hostNetwork: unknown field; use nothing" in err
 
 
 def test_nothing_is_printed_when_any_document_is_invalid(
@@ -149,7 +149,7 @@ def test_nothing_is_printed_when_any_document_is_invalid(
     code, out, err = run(capsys, "render", path)
     assert (code, out) == (1, "")
     assert err.count("\n") == 1
-    assert "bad (document 2, line 24): spec.image:" in err
+    assert ":24: bad (document 2): spec.image:" in err
 
 
 @pytest.mark.parametrize(

@@ -99,10 +99,12 @@ class Document:
 
 
 def label(source: str, name: str | None, index: int, item: int | None, line: int) -> str:
-    """``FILE: NAME (document N[, items[M]], line L)``, the prefix of a problem's line."""
+    """``FILE:LINE: NAME (document N[, items[M]])``, the prefix of a problem's line.
+
+    The place first, as compilers and linters print it: editors and CI annotations jump to it.
+    """
     where = f"document {index}" + ("" if item is None else f", items[{item}]")
-    where += f", line {line}"
-    return f"{source}: {name} ({where})" if name is not None else f"{source}: {where}"
+    return f"{source}:{line}: {name} ({where})" if name is not None else f"{source}:{line}: {where}"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -53,7 +53,7 @@ rules, the cluster policy (IMG-2 registries, RES-1 regions, PRF-1 profiles, NET-
 egress) and the cross-field rules. Each FILE is a file, a directory (every *.yaml, *.yml
 and *.json under it, sorted; hidden ones left out) or - for stdin; kind: List documents
 stand for their items; documents of other kinds are skipped and counted. -o text (one
-line per violation: FILE: NAME (document N, line L): FIELD: MESSAGE (CONTROL)), json,
+line per violation: FILE:LINE: NAME (document N): FIELD: MESSAGE (CONTROL)), json,
 sarif (2.1.0), junit or policyreport (wgpolicyk8s.io/v1alpha2); the formats are in
 docs/cli.md. Exit 0 when every workload passes (also when there is none), 1 on any
 violation, 2 on usage errors and on an input that cannot be read or is not YAML
