@@ -780,7 +780,10 @@ class Controller:
         """The rendering of the decided spec and each child's digest, memoized."""
         assert decision.spec is not None
         version = self.policy.spec.pod_security_version
-        token = (decision.applied.generation if decision.applied else None, version)
+        endpoints = self.policy.spec.endpoints
+        # A policy edit that moves the DNS or API server endpoints renders anew.
+        generation = decision.applied.generation if decision.applied else None
+        token = (generation, version, endpoints.key)
         if token not in judged.renders:
             owner = meta.OwnerRef(name=parsed.name, uid=uid)
             desired = render.render_all(
@@ -789,6 +792,7 @@ class Controller:
                 decision.spec,
                 owner,
                 pod_security_version=version,
+                endpoints=endpoints,
             )
             judged.renders.clear()
             digests = [fields.desired_digest(d) for d in desired]

@@ -256,6 +256,13 @@ PLACEMENT = {
     rules.PRESTOP_ONE: {"spec.shutdown.preStop"},
     rules.CLOUD_ONE: {"spec.identity.cloud"},
     rules.PEER_SHAPE: {"spec.network.ingress[].from[]", "spec.network.egress[].to[]"},
+    rules.SELECTOR_EXPRESSION: {
+        f"spec.network.{flow}[].{peers}[].{selector}.matchExpressions[]"
+        for flow, peers in (("ingress", "from"), ("egress", "to"))
+        for selector in ("podSelector", "namespaceSelector")
+    },
+    rules.END_PORT: {"spec.network.egress[].ports[]"},
+    rules.API_SERVER_NEEDS_PERMISSIONS: {"spec"},
     rules.CIDR_VALID: {
         "spec.network.ingress[].from[].ipBlock",
         "spec.network.egress[].to[].ipBlock",
@@ -314,3 +321,27 @@ def test_list_maps_and_sets() -> None:
     conditions = STATUS["properties"]["conditions"]
     assert conditions["x-kubernetes-list-map-keys"] == ["type"]
     assert conditions["items"]["properties"]["status"]["enum"] == ["True", "False", "Unknown"]
+
+
+def _nulls(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return any(_nulls(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_nulls(v) for v in value)
+    return False
+
+
+def test_no_schema_default_holds_a_null() -> None:
+    """The API server refuses a CRD whose default has null where the schema wants a value
+    (a model default dumped with its unset fields): found when the policy's dns had one."""
+    from fwop.api import policycrd  # noqa: PLC0415 - the policy CRD, beside the workload's
+
+    schemas = [
+        crd.build()["spec"]["versions"][0]["schema"]["openAPIV3Schema"],
+        policycrd.build()["spec"]["versions"][0]["schema"]["openAPIV3Schema"],
+    ]
+    for schema_root in schemas:
+        for path, node in walk(schema_root):
+            assert not _nulls(node.get("default", 0)), path

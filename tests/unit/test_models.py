@@ -348,6 +348,48 @@ VIOLATIONS: list[tuple[str, dict[str, Any], str, rules.Rule]] = [
         rules.CLOUD_ONE,
     ),
     (
+        "In without values",
+        {
+            "network": {
+                "egress": [
+                    {
+                        "to": [
+                            {
+                                "podSelector": {
+                                    "matchExpressions": [{"key": "tier", "operator": "In"}]
+                                }
+                            }
+                        ],
+                        "ports": [{"port": 443}],
+                    }
+                ]
+            }
+        },
+        "spec.network.egress[0].to[0].podSelector.matchExpressions[0]",
+        rules.SELECTOR_EXPRESSION,
+    ),
+    (
+        "port range backwards",
+        {
+            "network": {
+                "egress": [
+                    {
+                        "to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}],
+                        "ports": [{"port": 9000, "endPort": 8000}],
+                    }
+                ]
+            }
+        },
+        "spec.network.egress[0].ports[0]",
+        rules.END_PORT,
+    ),
+    (
+        "API server without permissions",
+        {"network": {"allowAPIServer": True}},
+        "spec.network",
+        rules.API_SERVER_NEEDS_PERMISSIONS,
+    ),
+    (
         "vault without block",
         {"secrets": {k: v for k, v in VAULT.items() if k != "vault"}},
         "spec.secrets.vault",

@@ -110,6 +110,13 @@ def dns(
     if spec.network.allow_dns and policy.dns_egress is policy_api.DnsEgress.DENY:
         message = "DNS egress is denied by the cluster policy (NET-2); allowed: false"
         yield errors.Problem("spec.network.allowDNS", message, "NET-2")
+    if spec.network.allow_api_server and policy.api_server is None:
+        message = (
+            "the cluster policy names no API server endpoint to open (NET-2); allowed: false"
+            f" (the platform team sets spec.apiServer of {group.POLICY_KIND}"
+            f' "{group.POLICY_NAME}")'
+        )
+        yield errors.Problem("spec.network.allowAPIServer", message, "NET-2")
 
 
 def enforcement(spec: spec_api.FinancialWorkloadSpec, rules: guardrails.Resolved) -> Problems:

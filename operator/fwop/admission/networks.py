@@ -118,14 +118,20 @@ def dns_ports(
     """NET-2: with dnsEgress deny, no egress flow opens DNS by hand."""
     if policy.dns_egress is not policy_api.DnsEgress.DENY:
         return
+    dns = policy.endpoints.dns
+    numbers = {DNS_PORT} | {p.port for p in dns.ports if isinstance(p.port, int)}
+    names = DNS_PORT_NAMES | {p.port for p in dns.ports if isinstance(p.port, str)}
     for i, flow in enumerate(spec.network.egress):
         for j, port in enumerate(flow.ports):
-            if port.port == DNS_PORT or (
-                isinstance(port.port, str) and port.port in DNS_PORT_NAMES
-            ):
+            if isinstance(port.port, str):
+                hit = port.port in names
+            else:
+                last = port.end_port if port.end_port is not None else port.port
+                hit = any(port.port <= number <= last for number in numbers)
+            if hit:
                 message = (
                     f"port {port.port} is DNS, which the cluster policy denies (NET-2); "
-                    "allowed: ports other than 53 and the DNS port names "
-                    f"({', '.join(sorted(DNS_PORT_NAMES))})"
+                    f"allowed: ports (and ranges) clear of {', '.join(map(str, sorted(numbers)))}"
+                    f" and the DNS port names ({', '.join(sorted(names))})"
                 )
                 yield errors.Problem(f"spec.network.egress[{i}].ports[{j}].port", message, "NET-2")

@@ -16,6 +16,7 @@ judge workloads (``fwop.admission`` does), do I/O, or import above the api layer
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -134,8 +135,16 @@ class FinancialWorkloadPolicySpec(types.Model):
     """Profiles required by namespace labels (PRF-1); when several match a namespace, the
     strictest applies."""
     dns_egress: DnsEgress = DnsEgress.ALLOW
-    """allow: workloads may set spec.network.allowDNS, which opens UDP and TCP 53 to the
-    cluster DNS pods only; deny: workloads asking for it are refused (NET-2)."""
+    """allow: workloads may set spec.network.allowDNS, which opens the cluster DNS (dns)
+    only; deny: workloads asking for it are refused (NET-2)."""
+    dns: network.Endpoint | None = None
+    """Where the cluster's DNS answers, which allowDNS opens; unset: UDP and TCP 53 to the
+    kube-dns pods in kube-system. NodeLocal DNSCache (an ipBlock such as 169.254.20.10/32)
+    or OpenShift DNS (openshift-dns pods, port 5353) are named here."""
+    api_server: network.Endpoint | None = None
+    """The Kubernetes API server's endpoints (ipBlocks of the control plane, port 443 or
+    6443), which spec.network.allowAPIServer opens; unset: no workload may ask for it.
+    NetworkPolicies see the endpoints, not the kubernetes Service's ClusterIP."""
     pod_security_version: Annotated[
         str, pydantic.Field(max_length=8, pattern=POD_SECURITY_VERSION_PATTERN)
     ] = DEFAULT_POD_SECURITY_VERSION
@@ -179,6 +188,12 @@ class FinancialWorkloadPolicySpec(types.Model):
     def _control_actions(cls, value: tuple[ControlAction, ...]) -> tuple[ControlAction, ...]:
         _unique(tuple(item.control for item in value), "spec.controlActions[].control")
         return value
+
+    @functools.cached_property
+    def endpoints(self) -> network.ClusterEndpoints:
+        """What allowDNS and allowAPIServer open in this cluster (once per policy)."""
+        dns = self.dns if self.dns is not None else network.KUBE_DNS
+        return network.ClusterEndpoints(dns=dns, api_server=self.api_server)
 
     def profile_rules(self, profile: spec.Profile) -> guardrails.Resolved:
         """The guardrails in force for workloads of ``profile``."""

@@ -234,6 +234,30 @@ CLOUD_ONE = Rule(
     cel="(has(self.aws) ? 1 : 0) + (has(self.gcp) ? 1 : 0) + (has(self.azure) ? 1 : 0) == 1",
     control="IDN-1",
 )
+SELECTOR_EXPRESSION = Rule(
+    field="spec.network selector expression",
+    text="spec.network: a matchExpressions entry lists values for In and NotIn, and none for"
+    " Exists and DoesNotExist",
+    cel="(self.operator == 'In' || self.operator == 'NotIn')"
+    " == (has(self.values) && size(self.values) > 0)",
+    control="NET-2",
+)
+END_PORT = Rule(
+    field="spec.network egress port",
+    text="spec.network: an egress port range (endPort) starts at a port number no greater"
+    " than its end",
+    cel="!has(self.endPort) || (type(self.port) == int && self.endPort >= self.port)",
+    control="NET-2",
+)
+API_SERVER_NEEDS_PERMISSIONS = Rule(
+    field="spec.network",
+    text="spec.network.allowAPIServer needs spec.permissions: a workload without them has no"
+    " API token",
+    cel="!has(self.network) || !has(self.network.allowAPIServer)"
+    " || !self.network.allowAPIServer || (has(self.permissions) && size(self.permissions) > 0)",
+    control="NET-2",
+    field_path=".network",
+)
 PEER_SHAPE = Rule(
     field="spec.network peer",
     text="a spec.network peer sets podSelector and/or namespaceSelector, or ipBlock alone",
@@ -329,6 +353,9 @@ ALL: tuple[Rule, ...] = (
     SYSTEM_PRIORITY,
     PRESTOP_ONE,
     CLOUD_ONE,
+    SELECTOR_EXPRESSION,
+    END_PORT,
+    API_SERVER_NEEDS_PERMISSIONS,
     PEER_SHAPE,
     CIDR_VALID,
     PROBE_HANDLER,

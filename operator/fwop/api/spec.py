@@ -64,6 +64,7 @@ class FinancialWorkloadSpec(types.Model):
             rules.PCI_MIN_REPLICAS,
             rules.PCI_MIN_AUTOSCALING,
             rules.AUTOSCALING_EXCLUSIVE,
+            rules.API_SERVER_NEEDS_PERMISSIONS,
         )
     )
 
@@ -150,6 +151,12 @@ class FinancialWorkloadSpec(types.Model):
     ) -> tuple[_Named, ...]:
         types.check_unique_names(value, f"spec.{info.field_name}")
         return value
+
+    @pydantic.model_validator(mode="after")
+    def _api_server(self) -> FinancialWorkloadSpec:
+        if self.network.allow_api_server and not self.permissions:
+            raise rules.API_SERVER_NEEDS_PERMISSIONS.error()
+        return self
 
     @pydantic.model_validator(mode="after")
     def _scaling(self) -> FinancialWorkloadSpec:

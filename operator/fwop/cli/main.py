@@ -453,6 +453,7 @@ def _render(args: argparse.Namespace) -> int:
                 item.spec,
                 owner,
                 pod_security_version=policy.pod_security_version,
+                endpoints=policy.endpoints,
             )
         )
     _out(sys.stdout, documents.dump(manifests))

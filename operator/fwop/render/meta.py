@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from fwop.api import group, policy, spec
+from fwop.api import group, network, policy, spec
 
 Manifest = dict[str, Any]
 
@@ -51,6 +51,8 @@ class Context:
     owner: OwnerRef | None = None
     pod_security_version: str = policy.DEFAULT_POD_SECURITY_VERSION
     """PSS version pinned in the namespace labels (NS-1), from the cluster policy."""
+    endpoints: network.ClusterEndpoints = network.DEFAULT_ENDPOINTS
+    """What allowDNS and allowAPIServer open, from the cluster policy."""
 
     @property
     def pci(self) -> bool:

@@ -1,8 +1,9 @@
 """Render the workload's NetworkPolicies: default-deny (NET-1) and the declared flows (NET-2).
 
 ``<name>-default-deny`` selects every pod of the workload and allows nothing, in both
-directions. ``<name>-allow`` opens exactly the declared flows, plus DNS to the cluster DNS
-pods when asked; it is rendered only when there is something to allow. Must not: allow
+directions. ``<name>-allow`` opens exactly the declared flows, plus the cluster DNS and the
+API server's endpoints (as the cluster policy names them) when asked; it is rendered only
+when there is something to allow. Must not: allow
 any flow that was not declared.
 """
 
@@ -12,11 +13,6 @@ from fwop.api import network
 from fwop.render import meta
 
 API_VERSION = "networking.k8s.io/v1"
-DNS_PEER: meta.Manifest = {
-    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-}
-DNS_PORTS = ({"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"})
 
 
 def deny_name(ctx: meta.Context) -> str:
@@ -29,8 +25,20 @@ def allow_name(ctx: meta.Context) -> str:
     return f"{ctx.name}-allow"
 
 
-def _selector(selector: network.Selector) -> meta.Manifest:
-    return {"matchLabels": dict(selector.match_labels)} if selector.match_labels else {}
+def _selector(selector: network.PeerSelector) -> meta.Manifest:
+    out: meta.Manifest = {}
+    if selector.match_labels:
+        out["matchLabels"] = dict(selector.match_labels)
+    if selector.match_expressions:
+        out["matchExpressions"] = [_expression(e) for e in selector.match_expressions]
+    return out
+
+
+def _expression(expression: network.Expression) -> meta.Manifest:
+    out: meta.Manifest = {"key": expression.key, "operator": str(expression.operator)}
+    if expression.values:
+        out["values"] = list(expression.values)
+    return out
 
 
 def _peer(peer: network.Peer) -> meta.Manifest:
@@ -46,8 +54,19 @@ def _peer(peer: network.Peer) -> meta.Manifest:
     return out
 
 
+def _port(port: network.FlowPort) -> meta.Manifest:
+    out: meta.Manifest = {"port": port.port, "protocol": str(port.protocol)}
+    if isinstance(port, network.EgressPort) and port.end_port is not None:
+        out["endPort"] = port.end_port
+    return out
+
+
 def _ports(ports: tuple[network.FlowPort, ...]) -> list[meta.Manifest]:
-    return [{"port": port.port, "protocol": str(port.protocol)} for port in ports]
+    return [_port(port) for port in ports]
+
+
+def _endpoint(endpoint: network.Endpoint) -> meta.Manifest:
+    return {"to": [_peer(peer) for peer in endpoint.peers], "ports": _ports(endpoint.ports)}
 
 
 def _ingress(flow: network.IngressFlow) -> meta.Manifest:
@@ -60,7 +79,10 @@ def _egress(ctx: meta.Context) -> list[meta.Manifest]:
         for flow in ctx.spec.network.egress
     ]
     if ctx.spec.network.allow_dns:
-        flows.append({"to": [dict(DNS_PEER)], "ports": [dict(port) for port in DNS_PORTS]})
+        flows.append(_endpoint(ctx.endpoints.dns))
+    api_server = ctx.endpoints.api_server
+    if ctx.spec.network.allow_api_server and api_server is not None:
+        flows.append(_endpoint(api_server))  # admission refuses the flag without one
     return flows
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fwop.api import network
 from fwop.api import policy as policy_api
 from fwop.api import spec as spec_api
 from fwop.render import (
@@ -46,12 +47,14 @@ def render_all(
     owner: OwnerRef | None,
     *,
     pod_security_version: str = policy_api.DEFAULT_POD_SECURITY_VERSION,
+    endpoints: network.ClusterEndpoints = network.DEFAULT_ENDPOINTS,
 ) -> list[meta.Manifest]:
     """Return the desired children of workload ``namespace/name``, in apply order.
 
     With ``owner`` every namespaced child gets a controller ownerReference to it; without,
     none does (offline rendering, where the workload's uid is not known yet).
-    ``pod_security_version`` is the cluster policy's pinned PSS version (NS-1).
+    ``pod_security_version`` is the cluster policy's pinned PSS version (NS-1);
+    ``endpoints`` what its DNS and API server flows open (NET-2).
     """
     ctx = meta.Context(
         namespace=namespace,
@@ -59,5 +62,6 @@ def render_all(
         spec=spec,
         owner=owner,
         pod_security_version=pod_security_version,
+        endpoints=endpoints,
     )
     return [child for renderer in RENDERERS for child in renderer(ctx)]
