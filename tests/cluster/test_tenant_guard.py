@@ -159,8 +159,10 @@ def bind_refusal(rbac: client.RbacAuthorizationV1Api, ns: str, body: dict[str, A
       "apiGroup": "rbac.authorization.k8s.io"},
      {"kind": "Group", "name": "system:serviceaccounts:{ns}",
       "apiGroup": "rbac.authorization.k8s.io"},
-     {"kind": "Group", "name": "system:serviceaccounts", "apiGroup": "rbac.authorization.k8s.io"}],
-    ids=["account", "account-with-namespace", "user-name", "namespace-accounts", "all-accounts"],
+     {"kind": "Group", "name": "system:serviceaccounts", "apiGroup": "rbac.authorization.k8s.io"},
+     {"kind": "Group", "name": "system:authenticated", "apiGroup": "rbac.authorization.k8s.io"}],
+    ids=["account", "account-with-namespace", "user-name", "namespace-accounts", "all-accounts",
+         "everyone"],
 )  # fmt: skip
 def test_a_rolebinding_that_grants_the_workloads_account_is_refused(
     kube: Kube, guarded: str, subject: dict[str, str]

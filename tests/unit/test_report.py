@@ -447,9 +447,10 @@ def _binding(kind: str, namespace: str | None, subject: dict[str, str]) -> dict[
         _binding("ClusterRoleBinding", None, {"kind": "Group", "name": "system:serviceaccounts"}),
         _binding("RoleBinding", "legacy", {"kind": "Group",
                                            "name": "system:serviceaccounts:legacy"}),
+        _binding("RoleBinding", "legacy", {"kind": "Group", "name": "system:authenticated"}),
     ],
     ids=["rolebinding-to-clusterrole", "other-namespace", "user-name", "all-accounts",
-         "namespace-accounts"],
+         "namespace-accounts", "everyone-in-a-namespace"],
 )  # fmt: skip
 def test_fleet_finds_a_cluster_role_however_it_is_bound(
     make_spec: SpecFactory, binding: dict[str, Any]

@@ -166,7 +166,20 @@ def placement(spec: spec_api.FinancialWorkloadSpec, rules: guardrails.Resolved) 
 
 
 def identity(spec: spec_api.FinancialWorkloadSpec, rules: guardrails.Resolved) -> Problems:
-    """IDN-1: a cloud identity is a grant; the policy must allow it for the profile."""
+    """IDN-1: a cloud identity is a grant; the policy must allow it for the profile.
+
+    The client an azure secret store reads as is one too.
+    """
+    store = spec.secrets.azure if spec.secrets is not None else None
+    if store is not None and store.client_id is not None:
+        allowed = rules.identity.azure_client_ids
+        if store.client_id.lower() not in {c.lower() for c in allowed}:
+            message = (
+                f"cloud identity {store.client_id!r} is not allowed by the cluster policy for"
+                f" profile {spec.profile} (IDN-1); allowed:"
+                f" {_allowed(allowed, 'profiles[].identity.azureClientIds')}"
+            )
+            yield errors.Problem("spec.secrets.azure.clientId", message, "IDN-1")
     cloud = spec.identity.cloud if spec.identity is not None else None
     if cloud is None:
         return

@@ -72,7 +72,8 @@ NAMES_THE_WORKLOAD = (
     " || (s.kind == 'User'"
     " && s.name == 'system:serviceaccount:' + request.namespace + ':' + params.metadata.name)"
     " || (s.kind == 'Group' && (s.name == 'system:serviceaccounts'"
-    " || s.name == 'system:serviceaccounts:' + request.namespace)))"
+    " || s.name == 'system:serviceaccounts:' + request.namespace"
+    " || s.name == 'system:authenticated')))"
 )
 SUBJECTS_UNCHANGED = (
     "request.operation == 'UPDATE' && (has(object.subjects) == has(oldObject.subjects))"
@@ -83,8 +84,8 @@ BINDINGS_MESSAGE = (
     f"{BINDINGS_KEY}: {BINDINGS_CONTROL}: in a namespace with FinancialWorkloads a RoleBinding"
     " not written by the operator may not name a workload's ServiceAccount (as a"
     " ServiceAccount, as the user system:serviceaccount:<namespace>:<name>, or through the"
-    " system:serviceaccounts groups); declare a workload's permissions in its"
-    " spec.permissions"
+    " system:serviceaccounts or system:authenticated groups); declare a workload's"
+    " permissions in its spec.permissions"
 )
 
 

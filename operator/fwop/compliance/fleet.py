@@ -30,9 +30,11 @@ from fwop.compliance.verdicts import Obj, Result
 KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob", "ReplicaSet", "Job", "Pod")
 """What runs pods; a ReplicaSet, Job or Pod with a controller is judged through it."""
 SA_GROUPS = ("system:serviceaccounts", "system:serviceaccounts:{namespace}")
-"""Groups every ServiceAccount (of a namespace) is in. system:authenticated is not
-followed: every identity is in it, and its default bindings (discovery, self-review) are
-the floor of any cluster, not a workload's permissions."""
+"""Groups every ServiceAccount (of a namespace) is in."""
+EVERYONE = "system:authenticated"
+"""Every identity is in it too: followed through RoleBindings (a namespace's grant to
+everyone), not ClusterRoleBindings (the cluster's default discovery and self-review
+grants, the floor of any cluster, not a workload's permissions)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,8 +173,8 @@ class _Index:
 
     def bound_roles(self, namespace: str, account: str) -> tuple[list[Obj], list[str]]:
         """The roles bound to an account, and the references that could not be read."""
-        keys = [f"sa:{namespace}:{account}", *(f"group:{g.format(namespace=namespace)}"
-                                               for g in SA_GROUPS)]  # fmt: skip
+        keys = [f"sa:{namespace}:{account}", f"group:{EVERYONE}",
+                *(f"group:{g.format(namespace=namespace)}" for g in SA_GROUPS)]  # fmt: skip
         refs = sorted({ref for key in keys for ref in self.bound.get(key, ())})
         found = [self.roles[ref] for ref in refs if ref in self.roles]
         missing = [f"{ref[0]}/{ref[2]}" for ref in refs if ref not in self.roles]
@@ -190,6 +192,8 @@ def _subject_key(subject: Obj, binding_namespace: str) -> str | None:
         return f"sa:{parts[2]}:{parts[3]}" if len(parts) == 4 else None
     if kind == "Group" and name.startswith("system:serviceaccounts"):
         return f"group:{name}"
+    if kind == "Group" and name == EVERYONE and binding_namespace:
+        return f"group:{name}"  # a RoleBinding only: see EVERYONE
     return None
 
 
