@@ -187,3 +187,61 @@ def test_bindings_of_other_accounts_pass_and_the_operators_own_stays(
     assert bind_refusal(rbac, guarded, other) is None
     own = rbac.read_namespaced_role_binding(NAME, guarded)
     assert [(s.kind, s.name) for s in own.subjects] == [("ServiceAccount", NAME)]
+
+
+def _pod(name: str, account: str, labels: dict[str, str]) -> dict[str, Any]:
+    restricted = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                  "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}  # fmt: skip
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels},
+            "spec": {"serviceAccountName": account, "containers": [
+                {"name": "c", "image": wl.IMAGE, "securityContext": restricted}]}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("account", "labels"),
+    [(NAME, {}), ("default", {tenantguard.LABEL_WORKLOAD: NAME}),
+     ("default", {tenantguard.LABEL_WORKLOAD: "anything"})],
+    ids=["the-workloads-account", "the-workloads-label", "any-workload-label"],
+)  # fmt: skip
+def test_nobody_but_the_operator_runs_pods_as_the_workload(
+    kube: Kube, guarded: str, account: str, labels: dict[str, str]
+) -> None:
+    core = client.CoreV1Api(kube.api)
+    name = f"x-{uuid.uuid4().hex[:6]}"
+
+    def refused() -> str | None:
+        try:
+            core.create_namespaced_pod(guarded, _pod(name, account, labels))
+        except ApiException as exc:
+            return str(exc.body)
+        core.delete_namespaced_pod(name, guarded)
+        return None
+
+    why = eventually(refused, 30, "the pod guard refuses")
+    assert f"{tenantguard.WORKLOAD_KEY}: {tenantguard.WORKLOAD_CONTROL}:" in why, why
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+                  "spec": {"selector": {"matchLabels": {"app": name}}, "template": {
+                      "metadata": {"labels": {"app": name, **labels}},
+                      "spec": _pod(name, account, {})["spec"]}}}  # fmt: skip
+    with pytest.raises(ApiException) as controller:
+        client.AppsV1Api(kube.api).create_namespaced_deployment(guarded, deployment)
+    assert tenantguard.WORKLOAD_KEY in str(controller.value.body)
+
+
+def test_a_workloads_pods_are_not_changed_in_place_and_its_token_not_minted(
+    kube: Kube, guarded: str
+) -> None:
+    core = client.CoreV1Api(kube.api)
+    pods = core.list_namespaced_pod(guarded, label_selector=f"{wl.LABEL}={NAME}").items
+    assert pods
+    with pytest.raises(ApiException) as relabel:
+        core.patch_namespaced_pod(pods[0].metadata.name, guarded,
+                                  {"metadata": {"labels": {"role": "frontend"}}})  # fmt: skip
+    assert tenantguard.WORKLOAD_KEY in str(relabel.value.body)
+    token = client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(audiences=["x"]))
+    with pytest.raises(ApiException) as minted:
+        core.create_namespaced_service_account_token(NAME, guarded, token)
+    assert tenantguard.WORKLOAD_KEY in str(minted.value.body)
+    other = _pod(f"ok-{uuid.uuid4().hex[:6]}", "default", {"app": "batch"})
+    core.create_namespaced_pod(guarded, other)  # other pods of the namespace are not judged
+    core.delete_namespaced_pod(other["metadata"]["name"], guarded)

@@ -384,7 +384,7 @@ def test_tenant_guard_names_the_label_the_pods_carry_and_spares_the_operator() -
     assert tenantguard.LABEL_WORKLOAD in pod_labels
     for guard in tenantguard.guards():
         condition = guard.policy()["spec"]["matchConditions"][0]["expression"]
-        assert condition == f"request.userInfo.username != '{guardpolicy.OPERATOR_USER}'"
+        assert condition.startswith(f"request.userInfo.username != '{guardpolicy.OPERATOR_USER}'")
         assert guard.binding()["spec"]["paramRef"]["parameterNotFoundAction"] == "Allow"
     kustomization = (MANIFESTS / "kustomization.yaml").read_text(encoding="utf-8")
     assert f"- {TENANT_FILE.name}" in kustomization
@@ -395,3 +395,19 @@ def test_the_rolebinding_guard_knows_the_accounts_name(make_spec: SpecFactory) -
     ctx = meta.Context(namespace="team", name="ledger", spec=make_spec())
     assert serviceaccount.name(ctx) == "ledger"
     assert "params.metadata.name" in tenantguard.NAMES_THE_WORKLOAD
+
+
+def test_only_the_operator_its_controllers_and_kubelets_may_run_pods_as_a_workload() -> None:
+    """The pod guards exempt kube-controller-manager's own identities (which make the
+    workload's ReplicaSets and pods) and kubelets, never a team's."""
+    pods = [g for g in tenantguard.guards() if g.name.startswith(tenantguard.WORKLOAD_NAME)]
+    assert len(pods) == 4
+    for guard in pods:
+        who = guard.policy()["spec"]["matchConditions"][0]["expression"]
+        assert who == tenantguard.TRUSTED
+        assert "system:serviceaccount:kube-system:replicaset-controller" in who
+        assert "system:masters" not in who
+    kinds = {r for g in pods for rule in g.policy()["spec"]["matchConstraints"]["resourceRules"]
+             for r in rule["resources"]}  # fmt: skip
+    assert kinds == {"pods", "deployments", "replicasets", "statefulsets", "daemonsets", "jobs",
+                     "replicationcontrollers", "cronjobs", "serviceaccounts/token"}  # fmt: skip

@@ -89,9 +89,51 @@ BINDINGS_MESSAGE = (
 )
 
 
+CONTROLLERS = (
+    "replicaset-controller", "deployment-controller", "statefulset-controller",
+    "daemon-set-controller", "job-controller", "cronjob-controller", "replication-controller",
+    "generic-garbage-collector",
+)  # fmt: skip
+"""kube-controller-manager's own identities (--use-service-account-credentials), which make
+and adopt a workload's ReplicaSets and pods."""
+TRUSTED = (
+    f"request.userInfo.username != '{guardpolicy.OPERATOR_USER}'"
+    " && request.userInfo.username != 'system:kube-controller-manager'"
+    " && !(request.userInfo.username in "
+    + "["
+    + ", ".join(f"'system:serviceaccount:kube-system:{c}'" for c in CONTROLLERS)
+    + "])"
+    " && !request.userInfo.username.startsWith('system:node:')"
+)
+"""Who may run pods as a workload: the operator (its Deployment), the controllers that
+follow from it, and the kubelets (mirror pods; tokens for the pods they run)."""
+
+WORKLOAD_NAME = "fwop-tenant-workload-pods"
+WORKLOAD_KEY = "workload-pods"
+WORKLOAD_CONTROL = "RBAC-1"
+
+
+def _runs_as_the_workload(template: str) -> str:
+    """CEL: the pod template at ``template`` runs as the workload's account or has its label."""
+    spec, meta = f"{template}.spec", f"{template}.metadata"
+    return (
+        f"(has({spec}.serviceAccountName) && {spec}.serviceAccountName == params.metadata.name)"
+        f" || (has({spec}.serviceAccount) && {spec}.serviceAccount == params.metadata.name)"
+        f" || (has({meta}.labels) && '{LABEL_WORKLOAD}' in {meta}.labels)"
+    )
+
+
+WORKLOAD_MESSAGE = (
+    f"{WORKLOAD_KEY}: {WORKLOAD_CONTROL}: in a namespace with FinancialWorkloads only the"
+    " operator runs pods as a workload: no pod, pod controller or token may use a workload's"
+    " ServiceAccount or carry the finance.compliance.dev/workload label, and a workload's"
+    " pods are not changed in place (delete one and its ReplicaSet makes it anew)"
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class TenantGuard:
-    """One policy over one resource, and its binding."""
+    """One policy over some resources, and its binding."""
 
     name: str
     api_group: str
@@ -99,6 +141,11 @@ class TenantGuard:
     variables: tuple[tuple[str, str], ...]
     must: str
     message: str
+    more: tuple[tuple[str, str], ...] = ()
+    """Further (API group, resource) pairs of the same shape."""
+    operations: tuple[str, ...] = ("CREATE", "UPDATE")
+    who: str = f"request.userInfo.username != '{guardpolicy.OPERATOR_USER}'"
+    """matchConditions: whom the policy judges."""
 
     def policy(self) -> dict[str, Any]:
         """Return the ValidatingAdmissionPolicy."""
@@ -113,21 +160,15 @@ class TenantGuard:
                     "matchPolicy": "Equivalent",
                     "resourceRules": [
                         {
-                            "apiGroups": [self.api_group],
+                            "apiGroups": [api_group],
                             "apiVersions": ["*"],
-                            "resources": [self.resource],
-                            "operations": ["CREATE", "UPDATE"],
+                            "resources": [resource],
+                            "operations": list(self.operations),
                         }
+                        for api_group, resource in ((self.api_group, self.resource), *self.more)
                     ],
                 },
-                "matchConditions": [
-                    {
-                        "name": "not-the-operator",
-                        "expression": (
-                            f"request.userInfo.username != '{guardpolicy.OPERATOR_USER}'"
-                        ),
-                    }
-                ],
+                "matchConditions": [{"name": "not-the-operator", "expression": self.who}],
                 "variables": [{"name": n, "expression": e} for n, e in self.variables],
                 "validations": [
                     {"expression": self.must, "message": self.message, "reason": "Forbidden"}
@@ -172,7 +213,33 @@ def guards() -> list[TenantGuard]:
             "variables.unchanged || !variables.namesTheWorkload",
             BINDINGS_MESSAGE,
         ),
-    ]
+        # One policy per shape of pod template, so each expression is type-checked
+        # against the kinds it judges.
+        TenantGuard(
+            f"{WORKLOAD_NAME}", "", "pods",
+            (("runsAsTheWorkload", _runs_as_the_workload("object")),),
+            "!variables.runsAsTheWorkload", WORKLOAD_MESSAGE, who=TRUSTED,
+        ),
+        TenantGuard(
+            f"{WORKLOAD_NAME}-controllers", "apps", "deployments",
+            (("runsAsTheWorkload", _runs_as_the_workload("object.spec.template")),),
+            "!variables.runsAsTheWorkload", WORKLOAD_MESSAGE,
+            more=(("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets"),
+                  ("batch", "jobs"), ("", "replicationcontrollers")),
+            who=TRUSTED,
+        ),
+        TenantGuard(
+            f"{WORKLOAD_NAME}-cronjobs", "batch", "cronjobs",
+            (("runsAsTheWorkload",
+              _runs_as_the_workload("object.spec.jobTemplate.spec.template")),),
+            "!variables.runsAsTheWorkload", WORKLOAD_MESSAGE, who=TRUSTED,
+        ),
+        TenantGuard(
+            f"{WORKLOAD_NAME}-tokens", "", "serviceaccounts/token",
+            (("forTheWorkload", "request.name == params.metadata.name"),),
+            "!variables.forTheWorkload", WORKLOAD_MESSAGE, operations=("CREATE",), who=TRUSTED,
+        ),
+    ]  # fmt: skip
 
 
 def policy() -> dict[str, Any]:
