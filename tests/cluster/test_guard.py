@@ -470,6 +470,23 @@ def test_a_nodeport_service_is_refused(
     assert absent(lambda: client.CoreV1Api(kube.api).read_namespaced_service("exposed", ns))
 
 
+def test_a_networkpolicy_rule_without_peers_is_refused(
+    kube: Kube, identity: client.ApiClient, workload: tuple[str, str]
+) -> None:
+    """A stolen token cannot open a workload with a labelled, owned allow-all policy."""
+    ns, uid = workload
+    body = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": meta("open", ns, uid),
+        "spec": {"podSelector": {}, "ingress": [{}], "policyTypes": ["Ingress"]},
+    }
+    net = client.NetworkingV1Api(identity)
+    refused(lambda: net.create_namespaced_network_policy(ns, body), "networkpolicy-peers")
+    admin = client.NetworkingV1Api(kube.api)
+    assert absent(lambda: admin.read_namespaced_network_policy("open", ns))
+
+
 def test_the_cluster_holds_the_generated_policies(kube: Kube, operator: Operator) -> None:
     """What the API server enforces is what fwop.api.guardpolicy generates."""
     admission = client.AdmissionregistrationV1Api(kube.api)

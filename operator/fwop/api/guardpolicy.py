@@ -319,6 +319,23 @@ def _services() -> Guard:
     return Guard(f"{NAME}-services", (("", ("services",)),), WRITES, rules)
 
 
+def _networkpolicies() -> Guard:
+    peers = (
+        "(!has(object.spec.ingress) || object.spec.ingress.all(r, has(r.from) && size(r.from) > 0))"
+        " && (!has(object.spec.egress) || object.spec.egress.all(r, has(r.to) && size(r.to) > 0))"
+    )
+    rules = (
+        Rule(
+            "networkpolicy-peers",
+            peers,
+            "write a NetworkPolicy rule without peers, which lets everyone in or out"
+            " (spec.network never declares one)",
+        ),
+    )
+    return Guard(f"{NAME}-networkpolicies", (("networking.k8s.io", ("networkpolicies",)),),
+                 WRITES, rules)  # fmt: skip
+
+
 def _no_secret_env(obj: str) -> str:
     """CEL: no container or init container of ``obj``'s pods takes a Secret into its env."""
     pod = f"{obj}.spec.template.spec"
@@ -460,6 +477,7 @@ def guards() -> list[Guard]:
         _roles(),
         _rolebindings(),
         _services(),
+        _networkpolicies(),
         _deployments(),
         _secretproviderclasses(),
         _namespaces(),
