@@ -83,7 +83,9 @@ def test_a_tamper_fails_its_control_and_an_unchanged_workload_writes_nothing(
 
     ops = [{"op": "replace", "path": "/spec/template/spec/containers/0/securityContext/"
             "allowPrivilegeEscalation", "value": True}]  # fmt: skip
-    kube.kubectl("patch", "deployment", NAME, "-n", ns, "--type=json", "-p", json.dumps(ops))
+    kube.kubectl(
+        "patch", "deployment", NAME, "-n", ns, "--type=json", "-p", json.dumps(ops), *wl.AS_TRUSTED
+    )
 
     def failing() -> dict[str, Any] | None:
         doc = wl.policy_report(kube, ns, uid)
@@ -156,7 +158,9 @@ def test_the_cluster_summary_names_a_failing_workload(
     ops = [{"op": "replace",
             "path": "/spec/template/spec/containers/0/securityContext/runAsNonRoot",
             "value": False}]  # fmt: skip
-    kube.kubectl("patch", "deployment", NAME, "-n", ns, "--type=json", "-p", json.dumps(ops))
+    kube.kubectl(
+        "patch", "deployment", NAME, "-n", ns, "--type=json", "-p", json.dumps(ops), *wl.AS_TRUSTED
+    )
     api = client.CustomObjectsApi(kube.api)
 
     def listed() -> dict[str, Any] | None:

@@ -49,7 +49,7 @@ def pci_spec(enforcement: str, profile: str = "pci") -> dict[str, Any]:
 
 
 def patch(kube: Kube, kind: str, ns: str | None, name: str, ops: list[dict[str, Any]]) -> None:
-    args = ["patch", kind, name, "--type=json", "-p", json.dumps(ops)]
+    args = ["patch", kind, name, "--type=json", "-p", json.dumps(ops), *wl.AS_TRUSTED]
     kube.kubectl(*args, *(["-n", ns] if ns else []))
 
 
@@ -129,7 +129,9 @@ EDITS = [
         "image-tag",
         "Deployment",
         "",
-        lambda k, ns: k.kubectl("set", "image", f"deployment/{NAME}", f"app={TAG_IMAGE}", "-n", ns),
+        lambda k, ns: k.kubectl(
+            "set", "image", f"deployment/{NAME}", f"app={TAG_IMAGE}", "-n", ns, *wl.AS_TRUSTED
+        ),
         lambda k, ns: _deployment(k, ns).spec.template.spec.containers[0].image,
         ".image",
     ),
@@ -326,7 +328,7 @@ def test_pci_workloads_may_not_choose_audit(kube: Kube, operator: Operator, name
 def test_quick_successive_edits_converge_and_foreign_labels_stay(kube: Kube, enforced: str) -> None:
     ns = enforced
     kube.kubectl("label", f"deployment/{NAME}", "team.example/owner=payments", "-n", ns)
-    kube.kubectl("set", "image", f"deployment/{NAME}", f"app={TAG_IMAGE}", "-n", ns)
+    kube.kubectl("set", "image", f"deployment/{NAME}", f"app={TAG_IMAGE}", "-n", ns, *wl.AS_TRUSTED)
     kube.kubectl("scale", f"deployment/{NAME}", "--replicas=1", "-n", ns)
 
     def converged() -> bool:

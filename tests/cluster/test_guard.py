@@ -429,7 +429,17 @@ def test_the_operator_still_heals_a_deployment_someone_gave_a_secret(
         {"op": "add", "path": "/spec/template/spec/containers/0/env", "value": env},
         {"op": "remove", "path": "/spec/template/spec/securityContext/runAsNonRoot"},
     ]
-    kube.kubectl("patch", "deployment", NAME, "-n", ns, "--type=json", "-p", json.dumps(tamper))
+    kube.kubectl(
+        "patch",
+        "deployment",
+        NAME,
+        "-n",
+        ns,
+        "--type=json",
+        "-p",
+        json.dumps(tamper),
+        *wl.AS_TRUSTED,
+    )
     admin = client.AppsV1Api(kube.api)
 
     def healed() -> bool:

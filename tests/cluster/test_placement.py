@@ -85,7 +85,9 @@ def test_the_pods_carry_what_was_declared_and_a_tamper_is_healed(
     everything = {"operator": "Exists"}
     ops = [{"op": "add", "path": "/spec/template/spec/tolerations/-", "value": everything},
            {"op": "remove", "path": "/spec/template/spec/nodeSelector"}]  # fmt: skip
-    kube.kubectl("patch", "deployment", NAME, "-n", ns, "--type=json", "-p", json.dumps(ops))
+    kube.kubectl(
+        "patch", "deployment", NAME, "-n", ns, "--type=json", "-p", json.dumps(ops), *wl.AS_TRUSTED
+    )
 
     def healed() -> bool | None:
         live = apps.read_namespaced_deployment(NAME, ns).spec.template.spec

@@ -210,7 +210,9 @@ def tamper_with(kube: Kube, ns: str, tamper: Tamper) -> None:
     if not tamper.ops:
         kube.kubectl("delete", resource, name, *where)
         return
-    kube.kubectl("patch", resource, name, *where, "--type=json", "-p", json.dumps(tamper.ops))
+    kube.kubectl(
+        "patch", resource, name, *where, "--type=json", "-p", json.dumps(tamper.ops), *wl.AS_TRUSTED
+    )  # fmt: skip
 
 
 def drift_entry(kube: Kube, ns: str, tamper: Tamper, healed: bool) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ through (the workload is Ready with a declared ingress flow and a permission).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -245,3 +246,14 @@ def test_a_workloads_pods_are_not_changed_in_place_and_its_token_not_minted(
     other = _pod(f"ok-{uuid.uuid4().hex[:6]}", "default", {"app": "batch"})
     core.create_namespaced_pod(guarded, other)  # other pods of the namespace are not judged
     core.delete_namespaced_pod(other["metadata"]["name"], guarded)
+
+
+def test_a_restart_passes_a_change_of_the_pod_spec_does_not(kube: Kube, guarded: str) -> None:
+    """`kubectl rollout restart` (a template annotation) leaves the pod spec as it was."""
+    kube.kubectl("rollout", "restart", f"deployment/{NAME}", "-n", guarded)
+    escalate = [{"op": "replace", "value": True, "path": "/spec/template/spec/containers/0/"
+                 "securityContext/allowPrivilegeEscalation"}]  # fmt: skip
+    done = kube.kubectl("patch", "deployment", NAME, "-n", guarded, "--type=json", "-p",
+                        json.dumps(escalate), check=False)  # fmt: skip
+    assert done.returncode != 0
+    assert tenantguard.WORKLOAD_KEY in done.stderr, done.stderr

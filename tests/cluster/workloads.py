@@ -15,6 +15,11 @@ GROUP, VERSION, PLURAL = "finance.compliance.dev", "v1alpha1", "financialworkloa
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 IMAGE = f"registry.bank.example/team/app@{DIGEST}"
 LABEL = "finance.compliance.dev/workload"
+AS_TRUSTED = ("--as=system:kube-controller-manager", "--as-group=system:masters")
+"""kubectl arguments for a tamper the tenant guard would refuse from a team (a change of a
+workload's pod template or pods): made as kube-controller-manager, which the guard trusts,
+with the admin's rights. Drift is what such an identity, or a change made before the guard
+existed, leaves (tests/cluster/test_tenant_guard.py shows the refusals)."""
 
 # Every kind the operator may create, as (kind, api, list method name).
 CHILD_LISTERS = {

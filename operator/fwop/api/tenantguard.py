@@ -127,7 +127,8 @@ WORKLOAD_MESSAGE = (
     f"{WORKLOAD_KEY}: {WORKLOAD_CONTROL}: in a namespace with FinancialWorkloads only the"
     " operator runs pods as a workload: no pod, pod controller or token may use a workload's"
     " ServiceAccount or carry the finance.compliance.dev/workload label, and a workload's"
-    " pods are not changed in place (delete one and its ReplicaSet makes it anew)"
+    " pods are not changed in place (delete one and its ReplicaSet makes it anew); change a"
+    " workload in its FinancialWorkload"
 )
 
 
@@ -220,10 +221,14 @@ def guards() -> list[TenantGuard]:
             (("runsAsTheWorkload", _runs_as_the_workload("object")),),
             "!variables.runsAsTheWorkload", WORKLOAD_MESSAGE, who=TRUSTED,
         ),
+        # A change that leaves the pod spec as it was passes: `kubectl rollout restart`
+        # (a template annotation), a label; drift judges the rest of the template.
         TenantGuard(
             f"{WORKLOAD_NAME}-controllers", "apps", "deployments",
-            (("runsAsTheWorkload", _runs_as_the_workload("object.spec.template")),),
-            "!variables.runsAsTheWorkload", WORKLOAD_MESSAGE,
+            (("runsAsTheWorkload", _runs_as_the_workload("object.spec.template")),
+             ("podSpecUnchanged", "request.operation == 'UPDATE'"
+              " && object.spec.template.spec == oldObject.spec.template.spec")),
+            "!variables.runsAsTheWorkload || variables.podSpecUnchanged", WORKLOAD_MESSAGE,
             more=(("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets"),
                   ("batch", "jobs"), ("", "replicationcontrollers")),
             who=TRUSTED,
