@@ -65,8 +65,10 @@ def test_the_account_is_annotated_the_pods_pull_with_the_secret_and_a_tamper_hea
     [({"aws": {"roleArn": "arn:aws:iam::123456789012:role/payments-admin"}},
       "spec.identity.cloud.aws.roleArn: cloud identity"),
      ({"aws": {"roleArn": ROLE}, "gcp": {"serviceAccount": "x@p.iam.gserviceaccount.com"}},
-      "spec.identity.cloud sets exactly one of aws, gcp or azure (IDN-1)")],
-    ids=["role-not-allowed", "two-clouds"],
+      "spec.identity.cloud sets exactly one of aws, gcp or azure (IDN-1)"),
+     ({"aws": {"roleArn": "arn:aws:iam::123456789012:role/ledger-x/../admin"}},
+      "spec.identity.cloud.aws.roleArn")],
+    ids=["role-not-allowed", "two-clouds", "walked-out-of-the-prefix"],
 )  # fmt: skip
 def test_the_api_server_refuses_identities_the_policy_does_not_allow(
     kube: Kube, operator: Operator, namespace: str, cloud: dict[str, Any], message: str

@@ -499,6 +499,8 @@ def add_flow(draw: Draw, case: Case) -> None:
         flow = {"to": peers, "ports": [{"port": port}]}
         if draw(st.integers(0, 3)) == 0:
             flow["ports"][0]["protocol"] = draw(st.sampled_from(("TCP", "UDP", "SCTP", "ICMP")))
+        if draw(st.integers(0, 3)) == 0:  # a range: valid, backwards, or from a name
+            flow["ports"][0]["endPort"] = draw(st.sampled_from((60, 8443, 1, 65536)))
         network.setdefault("egress", []).append(flow)
         case.steps.append(f"egress {flow}")
     if draw(st.integers(0, 3)) == 0:
@@ -656,6 +658,22 @@ def set_placement(draw: Draw, case: Case) -> None:
     case.steps.append(f"podMetadata {spec['podMetadata']} placement {spec['placement']}")
 
 
+IDENTITIES = (
+    {"imagePullSecrets": ["registry-bank-example"]},
+    {"imagePullSecrets": ["Not_A_Name"]},
+    {"cloud": {"aws": {"roleArn": "arn:aws:iam::123456789012:role/payments-api"}}},
+    {"cloud": {"azure": {"clientId": "0b6f1c52-8d3e-4a55-9f0e-2c7d1a9e6b11"}}},
+    {"cloud": {"gcp": {"serviceAccount": "payments@gmail.com"}}},
+    {"cloud": {}},
+)
+
+
+def set_identity(draw: Draw, case: Case) -> None:
+    """Pull secrets and cloud identities: well-formed or not, allowed by the policy or not."""
+    _spec(case)["identity"] = dict(draw(st.sampled_from(IDENTITIES)))
+    case.steps.append(f"identity {_spec(case)['identity']}")
+
+
 MUTATIONS: tuple[Mutation, ...] = (
     *(set_env, set_env, set_env, set_args, set_args, set_permissions, set_permissions),
     *(add_flow, add_flow),
@@ -663,6 +681,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     set_name,
     set_scaling,
     set_placement,
+    set_identity,
 )
 """Every mutation; env and args (where secrets hide), permissions and flows come up more."""
 

@@ -37,10 +37,13 @@ ALLOW = guardrails.IdentityGuardrails(
     "cloud",
     [{"aws": {"roleArn": "arn:aws:iam::12345:role/x"}},
      {"aws": {"roleArn": "arn:aws:iam::123456789012:user/x"}},
+     {"aws": {"roleArn": "arn:aws:iam::123456789012:role/payments-x/../admin"}},
+     {"aws": {"roleArn": "arn:aws:iam::123456789012:role/payments-//admin"}},
      {"gcp": {"serviceAccount": "payments@gmail.com"}},
      {"azure": {"clientId": "not-a-uuid"}},
      {"aws": {"roleArn": ROLE}, "azure": {"clientId": CLIENT}}, {}],
-    ids=["short-account", "a-user", "not-google", "not-a-uuid", "two", "none"],
+    ids=["short-account", "a-user", "dot-dot", "empty-segment", "not-google", "not-a-uuid",
+         "two", "none"],
 )  # fmt: skip
 def test_malformed_or_ambiguous_identities_are_refused(
     make_spec: SpecFactory, cloud: dict[str, Any]
@@ -145,3 +148,9 @@ def test_idn1_reads_the_live_account_against_the_policy(make_spec: SpecFactory) 
     assert _idn1(verdicts.judge(tampered(allowed, "ServiceAccount", second))).result is Result.FAIL
     unknown = dataclasses.replace(allowed, identity=None, owner_uid=None)
     assert _idn1(verdicts.judge(unknown)).result is Result.WARN
+
+
+def test_role_paths_and_dotted_names_stay_valid(make_spec: SpecFactory) -> None:
+    for arn in ("arn:aws:iam::123456789012:role/service/payments.api",
+                "arn:aws-us-gov:iam::123456789012:role/a.b_c@d"):  # fmt: skip
+        make_spec(identity={"cloud": {"aws": {"roleArn": arn}}})

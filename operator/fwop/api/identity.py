@@ -20,7 +20,10 @@ import pydantic
 
 from fwop.api import placement, rules, types
 
-AWS_ROLE_ARN = r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
+_SEGMENT = r"[A-Za-z0-9+=,.@_-]*[A-Za-z0-9+=,@_-][A-Za-z0-9+=,.@_-]*"
+AWS_ROLE_ARN = rf"^arn:aws(-cn|-us-gov)?:iam::[0-9]{{12}}:role/(?:{_SEGMENT}/)*{_SEGMENT}$"
+"""A role ARN with an optional path: segments neither empty nor dots only, so a policy's
+prefix (role/payments-*) cannot be walked out of with role/payments-x/../admin."""
 GCP_SERVICE_ACCOUNT = r"^[a-z0-9][a-z0-9-]{0,62}@[a-z0-9][a-z0-9.-]{0,180}\.gserviceaccount\.com$"
 UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
