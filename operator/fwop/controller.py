@@ -37,6 +37,7 @@ from fwop import (
     store,
     workqueue,
 )
+from fwop.admission import neighbours
 from fwop.admission import review as admission_review
 from fwop.api import spec as spec_api
 from fwop.api import workload as workload_api
@@ -453,9 +454,27 @@ class Controller:
         if problems or user is None:
             return problems
         parsed = workload_api.parse(doc, namespace)
+        beside = await self._neighbours(parsed.name, parsed.namespace)
+        if beside:
+            return beside
         if not parsed.spec.permissions:
             return ()
         return await self.access.problems(parsed.spec, parsed.namespace, user)
+
+    async def _neighbours(self, name: str, namespace: str) -> tuple[errors.Problem, ...]:
+        """Someone else's objects that would widen the workload (``admission.neighbours``).
+
+        Two namespaced lists, at admission only (never in a reconcile).
+        """
+        policies, bindings = await asyncio.gather(
+            self.api.list_namespaced(self._child_kind("NetworkPolicy"), namespace),
+            self.api.list_namespaced(self._child_kind("RoleBinding"), namespace),
+        )
+        return tuple(neighbours.problems(name, namespace, policies, bindings))
+
+    @staticmethod
+    def _child_kind(name: str) -> kinds.Kind:
+        return next(k for k in kinds.CHILDREN if k.kind == name)
 
     async def _fresh_namespace_labels(self, name: str) -> dict[str, str] | None:
         """Namespace labels for admission, at most about a second old (see PolicyState.fresh)."""

@@ -257,3 +257,29 @@ def test_a_restart_passes_a_change_of_the_pod_spec_does_not(kube: Kube, guarded:
                         json.dumps(escalate), check=False)  # fmt: skip
     assert done.returncode != 0
     assert tenantguard.WORKLOAD_KEY in done.stderr, done.stderr
+
+
+def test_objects_written_before_the_workload_keep_it_out(kube: Kube, operator: Operator) -> None:
+    """The guard judges writes against the workloads that exist then; a team writing an
+    open policy and a binding first finds its workload refused until they are gone."""
+    ns = f"tg-{uuid.uuid4().hex[:8]}"
+    core = client.CoreV1Api(kube.api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
+    try:
+        net = client.NetworkingV1Api(kube.api)
+        net.create_namespaced_network_policy(ns, policy("early", {}, ingress=[{}]))
+        rbac = client.RbacAuthorizationV1Api(kube.api)
+        rbac.create_namespaced_role_binding(
+            ns, rolebinding("early", {"kind": "ServiceAccount", "name": NAME})
+        )
+        done = wl.apply(kube, wl.manifest(NAME, ns, wl.spec()), check=False)
+        assert done.returncode != 0
+        assert "NetworkPolicy early in namespace" in done.stderr, done.stderr
+        assert "(NET-1)" in done.stderr
+        assert "RoleBinding early in namespace" in done.stderr
+        net.delete_namespaced_network_policy("early", ns)
+        rbac.delete_namespaced_role_binding("early", ns)
+        wl.apply(kube, wl.manifest(NAME, ns, wl.spec()))
+        wl.wait_ready(kube, ns, NAME)
+    finally:
+        core.delete_namespace(ns)

@@ -207,6 +207,19 @@ class Api:
             if not token:
                 return
 
+    async def list_namespaced(self, kind: kinds.Kind, namespace: str) -> list[dict[str, Any]]:
+        """Every object of a kind in one namespace (one page of at most 500, then the rest)."""
+        found: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            query = [("limit", "500")] + ([("continue", token)] if token else [])
+            answer = await self._call("GET", kind.path(namespace), kind, query, None, None)
+            found += [{"apiVersion": kind.api_version, "kind": kind.kind, **item}
+                      for item in answer.get("items", [])]  # fmt: skip
+            token = answer.get("metadata", {}).get("continue") or ""
+            if not token:
+                return found
+
     async def list_all(
         self, kind: kinds.Kind, label_selector: str | None = None
     ) -> list[dict[str, Any]]:
