@@ -540,3 +540,15 @@ def test_rbac1_reads_the_accounts_own_automount_switch(make_spec: SpecFactory) -
     loud = quiet | {"automountServiceAccountToken": True}
     assert "RBAC-1" not in _legacy(make_spec, quiet).failing
     assert "RBAC-1" in _legacy(make_spec, loud).failing
+
+
+def test_the_html_fleet_table_is_capped(
+    make_spec: SpecFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    many = [plain_deployment("legacy", f"web-{i}") for i in range(5)]
+    judged = list(fleet.inspect(managed_inventory(make_spec, *many)))
+    shot = report.Snapshot("c", [], [], judged)
+    monkeypatch.setattr(html, "MAX_FLEET_ROWS", 2)
+    page = html.render(report.build([shot], "t"))
+    assert page.count("Deployment legacy/web-") == 2
+    assert "3 more pod controller(s) outside the baseline" in page

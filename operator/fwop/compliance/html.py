@@ -22,6 +22,8 @@ HEAL_BUCKETS = ((1.0, "< 1 s"), (5.0, "1-5 s"), (30.0, "5-30 s"), (300.0, "30 s-
                 (float("inf"), "> 5 min"))  # fmt: skip
 """Time-to-heal histogram buckets: upper bound (exclusive) and label."""
 MAX_CHART_NAMESPACES = 30
+MAX_FLEET_ROWS = 2000
+"""Pod controllers outside the baseline listed per cluster; JSON and CSV hold them all."""
 
 _ENVIRONMENT = jinja2.Environment(
     loader=jinja2.PackageLoader("fwop.compliance", "templates"),
@@ -82,4 +84,5 @@ def render(report: Mapping[str, Any]) -> str:
         left_out=left_out,
         histogram=heal_histogram(heal),
         max_chart_namespaces=MAX_CHART_NAMESPACES,
+        max_fleet_rows=MAX_FLEET_ROWS,
     )
