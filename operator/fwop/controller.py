@@ -467,14 +467,10 @@ class Controller:
         Two namespaced lists, at admission only (never in a reconcile).
         """
         policies, bindings = await asyncio.gather(
-            self.api.list_namespaced(self._child_kind("NetworkPolicy"), namespace),
-            self.api.list_namespaced(self._child_kind("RoleBinding"), namespace),
+            self.api.list_namespaced(kinds.child("NetworkPolicy"), namespace),
+            self.api.list_namespaced(kinds.child("RoleBinding"), namespace),
         )
         return tuple(neighbours.problems(name, namespace, policies, bindings))
-
-    @staticmethod
-    def _child_kind(name: str) -> kinds.Kind:
-        return next(k for k in kinds.CHILDREN if k.kind == name)
 
     async def _fresh_namespace_labels(self, name: str) -> dict[str, str] | None:
         """Namespace labels for admission, at most about a second old (see PolicyState.fresh)."""

@@ -286,7 +286,7 @@ class Executor:
 
     async def delete(self, body: Mapping[str, Any], gone: plan.Delete, log: Any) -> None:
         """Prune one child that is no longer rendered (only that very object)."""
-        kind = next(k for k in kinds.CHILDREN if k.kind == gone.kind)
+        kind = kinds.child(gone.kind)
         await self.api.delete(kind, gone.namespace, gone.name, uid=gone.uid)
         metrics.CHILD_WRITES.labels(gone.kind, "prune").inc()
         self.store.forget((gone.kind, gone.namespace, gone.name))

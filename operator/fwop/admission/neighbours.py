@@ -15,10 +15,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from fwop import errors
-from fwop.api import group
+from fwop.api import group, tenantguard
 
 Obj = Mapping[str, Any]
-WORKLOAD_LABEL = f"{group.GROUP}/workload"
+WORKLOAD_LABEL = tenantguard.LABEL_WORKLOAD
 
 
 def _ours(obj: Obj) -> bool:

@@ -163,6 +163,11 @@ def to_yaml(manifest: dict[str, Any], header: str) -> str:
     return header + yaml.dump(manifest, Dumper=_Dumper, sort_keys=False, width=100)
 
 
+def to_yaml_stream(manifests: list[dict[str, Any]], header: str) -> str:
+    """Return several generated manifests as one committed YAML stream, header first."""
+    return "---\n".join(to_yaml(m, header if i == 0 else "") for i, m in enumerate(manifests))
+
+
 def render() -> str:
     """Return the CRD as the YAML text committed in crds/."""
     return to_yaml(build(), HEADER)

@@ -504,9 +504,7 @@ HEADER = (
 
 def render() -> str:
     """Return the policies and bindings as the YAML text committed in manifests/."""
-    return "---\n".join(
-        crd.to_yaml(manifest, HEADER if i == 0 else "") for i, manifest in enumerate(manifests())
-    )
+    return crd.to_yaml_stream(manifests(), HEADER)
 
 
 def main() -> None:

@@ -247,11 +247,6 @@ def guards() -> list[TenantGuard]:
     ]  # fmt: skip
 
 
-def policy() -> dict[str, Any]:
-    """The NetworkPolicy guard's ValidatingAdmissionPolicy."""
-    return guards()[0].policy()
-
-
 def manifests() -> list[dict[str, Any]]:
     """Every policy followed by its binding."""
     return [m for guard in guards() for m in (guard.policy(), guard.binding())]
@@ -266,9 +261,7 @@ HEADER = (
 
 def render() -> str:
     """Return the policy and binding as the YAML text committed in manifests/."""
-    return "---\n".join(
-        crd.to_yaml(manifest, HEADER if i == 0 else "") for i, manifest in enumerate(manifests())
-    )
+    return crd.to_yaml_stream(manifests(), HEADER)
 
 
 def main() -> None:

@@ -47,7 +47,7 @@ class Finding:
         return self.control or SCHEMA_RULE
 
     def text(self) -> str:
-        """``FILE: NAME (document N, line L): FIELD: MESSAGE (CONTROL)``."""
+        """``FILE:LINE: NAME (document N): FIELD: MESSAGE (CONTROL)``."""
         where = documents.label(self.file, self.name, self.document, self.item, self.line)
         return f"{where}: {self.field}: {self.message}"
 

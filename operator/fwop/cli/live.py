@@ -26,10 +26,6 @@ CONNECTIONS = 4
 """Lists run a few at a time: a CLI should not weigh on the API server."""
 
 
-def _kind(name: str) -> kinds.Kind:
-    return next(k for k in kinds.CHILDREN if k.kind == name)
-
-
 def contexts(names: list[str]) -> list[str]:
     """The contexts to read: those named, else the kubeconfig's current one.
 
@@ -96,10 +92,12 @@ async def _read(context: str, *, inspect: bool, financial: bool) -> report.Snaps
 
 
 async def _inventory(door: api.Api) -> fleet.Inventory:
-    controllers = (_kind("Deployment"), kinds.STATEFUL_SET, kinds.DAEMON_SET, kinds.CRON_JOB,
+    controllers = (kinds.child("Deployment"), kinds.STATEFUL_SET, kinds.DAEMON_SET, kinds.CRON_JOB,
                    kinds.REPLICA_SET, kinds.JOB, kinds.POD)  # fmt: skip
-    rest = (kinds.NAMESPACE, _kind("NetworkPolicy"), _kind("ServiceAccount"), _kind("Role"),
-            _kind("RoleBinding"), kinds.CLUSTER_ROLE_BINDING)  # fmt: skip
+    rest = (
+        kinds.NAMESPACE, kinds.child("NetworkPolicy"), kinds.child("ServiceAccount"),
+        kinds.child("Role"), kinds.child("RoleBinding"), kinds.CLUSTER_ROLE_BINDING,
+    )  # fmt: skip
     lists = await asyncio.gather(*(door.list_all(k) for k in (*controllers, *rest)))
     namespaces, policies, accounts, roles, bindings, cluster_bindings = lists[len(controllers) :]
     cluster_roles: list[dict[str, Any]] | None

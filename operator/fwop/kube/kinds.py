@@ -100,3 +100,8 @@ _BY_KIND = {
 def of(manifest: dict[str, object]) -> Kind:
     """The Kind of a manifest; KeyError names a kind the operator does not manage."""
     return _BY_KIND[(str(manifest["apiVersion"]), str(manifest["kind"]))]
+
+
+def child(kind: str) -> Kind:
+    """The child kind named ``kind``; a name outside CHILDREN is a programming error."""
+    return next(k for k in CHILDREN if k.kind == kind)
