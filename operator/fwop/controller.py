@@ -736,6 +736,7 @@ class Controller:
     ) -> verdicts.Subject:
         """What the compliance verdicts judge: the live children after the pass."""
         namespace = str(body["metadata"]["namespace"])
+        rules = self.policy.spec.profile_rules(spec.profile)
         return verdicts.Subject(
             namespace=self.store.namespaces.get(namespace),
             children=tuple(c for c in results.live if c.get("kind") != "Namespace"),
@@ -750,8 +751,8 @@ class Controller:
             },
             problems=problems,
             conflicts=tuple(results.conflicts),
-            placement=self.policy.spec.profile_rules(spec.profile).placement,
-            identity=self.policy.spec.profile_rules(spec.profile).identity,
+            placement=rules.placement,
+            identity=rules.identity,
         )  # fmt: skip
 
     async def _judged(
