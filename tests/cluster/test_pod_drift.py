@@ -181,11 +181,16 @@ def test_a_rollout_that_cannot_progress_says_why(
     wl.apply(kube, wl.manifest("stuck", namespace, wl.spec()))
 
     def stalled() -> dict[str, Any] | None:
+        # The first refusal may name another admission error (the ServiceAccount admission
+        # plugin can lag the just-created account); the ReplicaSet retries and the message
+        # follows its latest refusal.
         obj = wl.get(kube, namespace, "stuck")
         found = wl.condition(obj, "Stalled")
-        return obj if found and found["status"] == "True" else None
+        ready = wl.condition(obj, "Ready")
+        quota = ready is not None and "exceeded quota" in ready.get("message", "")
+        return obj if found and found["status"] == "True" and quota else None
 
-    obj = eventually(stalled, 90, "Stalled=True")
+    obj = eventually(stalled, 90, "Stalled=True, Ready naming the quota")
     ready = wl.condition(obj, "Ready")
     assert ready["status"] == "False"
     assert ready["reason"] == "ReplicaFailure"
