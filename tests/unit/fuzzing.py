@@ -6,10 +6,11 @@ policy trusts) and goes through a few mutations: env vars and args (some holding
 secrets: AWS keys, Stripe and GitHub tokens, JWTs, PEM private keys, URLs and connection
 strings with passwords, passwords under secret-like names), permissions (with the hard
 floor of ``fwop.api.floor``), network flows (ipBlocks with and without except, namespace
-selectors), secrets mount paths, quantities, profile, enforcement, replicas, probes, ports,
-image, name and namespace. Each choice leans towards what a team would really write, so
-that a good share of the documents is admitted: a fuzz where everything is refused proves
-nothing.
+selectors), secrets mount paths, quantities, profile, enforcement, replicas, probes,
+ports, image, name, namespace, and extra containers (app containers, init containers,
+sidecars, whose env and args get the same planted secrets). Each choice leans towards
+what a team would really write, so that a good share of the documents is admitted: a fuzz
+where everything is refused proves nothing.
 
 A ``Case`` carries the document, the seed it came from and the planted secrets still in
 it; its namespace's labels come from the Namespace documents of the same files.
@@ -103,6 +104,18 @@ def namespace_labels(namespace: str) -> dict[str, str]:
     return {NAME_LABEL: namespace, **NAMESPACE_LABELS.get(namespace, {})}
 
 
+CONTAINER_LISTS = ("initContainers", "containers")
+
+
+def _moved(seed_spec: Doc, name: str, container: object) -> Doc:
+    """A valid container of ``seed_spec``'s image holding ``container``'s env, command, args."""
+    moved: Doc = {"name": name, "image": seed_spec["image"], "resources": seed_spec["resources"]}
+    if isinstance(container, dict):
+        moved.update({f: copy.deepcopy(container[f]) for f in ("env", "command", "args")
+                      if f in container})  # fmt: skip
+    return moved
+
+
 @dataclasses.dataclass
 class Case:
     """A generated FinancialWorkload, the secrets planted in it and how it was made."""
@@ -136,9 +149,17 @@ class Case:
         secret rules would say about its env, command and args.
         """
         doc = copy.deepcopy(self.seed)
+        spec = self.doc.get("spec", {})
         for field in ("env", "command", "args"):
-            if field in self.doc.get("spec", {}):
-                doc["spec"][field] = copy.deepcopy(self.doc["spec"][field])
+            if field in spec:
+                doc["spec"][field] = copy.deepcopy(spec[field])
+        for key in CONTAINER_LISTS:  # the extra containers' too, each made valid otherwise
+            containers = spec.get(key)
+            if isinstance(containers, list):
+                doc["spec"][key] = [
+                    _moved(doc["spec"], f"{key.lower()}-{index}", container)
+                    for index, container in enumerate(containers)
+                ]
         return Case(doc, self.seed, list(self.planted), [*self.steps, "moved onto the seed"])
 
     def __repr__(self) -> str:
@@ -351,9 +372,19 @@ def _random_name(draw: Draw) -> str:
     return first + rest
 
 
+def _target(draw: Draw, case: Case) -> Doc:
+    """The spec (its main container) or, now and then, an extra container it declares."""
+    spec = _spec(case)
+    extra = [c for key in CONTAINER_LISTS for c in spec.get(key) or () if isinstance(c, dict)]
+    if extra and draw(st.integers(0, 2)) > 0:
+        chosen: Doc = draw(st.sampled_from(extra))
+        return chosen
+    return spec
+
+
 def set_env(draw: Draw, case: Case) -> None:
     """Add or replace an env var; some carry a planted credential or password."""
-    spec = _spec(case)
+    spec = _target(draw, case)
     env = spec.setdefault("env", [])
     kind = kind_of(draw, ordinary=5, secret=3, random=1, password=2)
     if kind == "password":
@@ -396,7 +427,7 @@ def _planted_args(draw: Draw, case: Case) -> list[str]:
 
 def set_args(draw: Draw, case: Case) -> None:
     """Replace args (sometimes command too): ordinary, pointers to files, planted, random."""
-    spec = _spec(case)
+    spec = _target(draw, case)
     kind = kind_of(draw, ordinary=4, planted=3, random=1)
     if kind == "ordinary":
         args = list(draw(st.sampled_from(ORDINARY_ARGS)))
@@ -556,8 +587,8 @@ PROBE_HEADERS = (
 PROBE_COMMANDS = (["/bin/check"], ["/bin/check", "--password=Hunter2-Prod-9"], [])
 
 
-def _probe(draw: Draw, case: Case) -> Doc:
-    ports = _spec(case).get("ports") or []
+def _probe(draw: Draw, container: Doc) -> Doc:
+    ports = container.get("ports") or []
     refs: list[Any] = [p.get("name") for p in ports] + [p.get("containerPort") for p in ports]
     port = draw(st.sampled_from([*refs, *refs, "http", 8080, 0]))
     handler = kind_of(draw, httpGet=3, tcpSocket=1, grpc=1, exec=1, both=1, none=1)
@@ -585,7 +616,7 @@ def set_probes(draw: Draw, case: Case) -> None:
     """Set a probe: every handler, on declared ports or not, with headers and thresholds."""
     probes = _spec(case).setdefault("probes", {})
     kind = draw(st.sampled_from(("liveness", "readiness", "startup")))
-    probes[kind] = _probe(draw, case)
+    probes[kind] = _probe(draw, _spec(case))
     case.steps.append(f"probes.{kind} {probes[kind]}")
 
 
@@ -597,6 +628,46 @@ def add_port(draw: Draw, case: Case) -> None:
         port["protocol"] = draw(st.sampled_from(("TCP", "UDP", "SCTP")))
     _spec(case).setdefault("ports", []).append(port)
     case.steps.append(f"port {port}")
+
+
+CONTAINER_NAMES = ("shipper", "proxy", "migrate")
+BROKEN_CONTAINERS: tuple[Doc, ...] = (
+    {"name": "app"},
+    {"name": "Bad_Name"},
+    {"image": "registry.bank.example/payments/api:1.2.3"},
+    {"image": f"nginx@{DIGEST}"},
+    {"resources": None},
+    {"restartPolicy": "OnFailure"},
+    {"ports": [{"name": "HTTP", "containerPort": 70000}]},
+    {"mountSecrets": True},
+)
+
+
+def add_container(draw: Draw, case: Case) -> None:
+    """Declare an app container, an init container or a native sidecar, valid or not.
+
+    Most are what a team writes: a log shipper, a migration run before the app, a TLS
+    proxy sidecar with a port and a readiness probe; one in five breaks one rule.
+    """
+    spec = _spec(case)
+    key = draw(st.sampled_from(("containers", "initContainers", "initContainers")))
+    container: Doc = {
+        "name": draw(st.sampled_from(CONTAINER_NAMES)),
+        "image": draw(st.sampled_from(ALLOWED_IMAGES)),
+        "resources": copy.deepcopy(spec.get("resources")),
+    }
+    sidecar = key == "initContainers" and draw(st.booleans())
+    if sidecar:
+        container["restartPolicy"] = "Always"
+    if key == "containers" or sidecar:
+        port = draw(st.sampled_from((9443, 9901, 8080)))
+        container["ports"] = [{"name": f"side-{port}", "containerPort": port}]
+        container["probes"] = {"readiness": {"tcpSocket": {"port": f"side-{port}"}}}
+    if kind_of(draw, valid=4, broken=1) == "broken":
+        container.update(draw(st.sampled_from(BROKEN_CONTAINERS)))
+        container = {k: v for k, v in container.items() if v is not None}
+    spec.setdefault(key, []).append(container)
+    case.steps.append(f"{key} {container}")
 
 
 def set_image(draw: Draw, case: Case) -> None:
@@ -682,6 +753,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     set_scaling,
     set_placement,
     set_identity,
+    add_container,
+    add_container,
 )
 """Every mutation; env and args (where secrets hide), permissions and flows come up more."""
 

@@ -267,8 +267,22 @@ PLACEMENT = {
         "spec.network.ingress[].from[].ipBlock",
         "spec.network.egress[].to[].ipBlock",
     },
-    rules.PROBE_HANDLER: {"spec.probes.liveness", "spec.probes.readiness", "spec.probes.startup"},
-    rules.PROBE_SUCCESS_THRESHOLD: {"spec.probes"},
+    rules.CONTAINER_IMAGE_PINNED: {"spec.containers[].image", "spec.initContainers[].image"},
+    rules.CONTAINER_RESOURCES: {"spec.containers[]", "spec.initContainers[]"},
+    rules.CONTAINER_NAME: {"spec.containers[]", "spec.initContainers[]"},
+    rules.CONTAINER_NAMES_UNIQUE: {"spec"},
+    rules.INIT_CONTAINER_RUNS_ONCE: {"spec.initContainers[]"},
+    rules.MOUNT_SECRETS_NEEDS_SECRETS: {"spec"},
+    rules.PROBE_HANDLER: {
+        f"{where}.{kind}"
+        for where in ("spec.probes", "spec.containers[].probes", "spec.initContainers[].probes")
+        for kind in ("liveness", "readiness", "startup")
+    },
+    rules.PROBE_SUCCESS_THRESHOLD: {
+        "spec.probes",
+        "spec.containers[].probes",
+        "spec.initContainers[].probes",
+    },
     rules.VAULT_BLOCK: {"spec.secrets"},
     rules.AZURE_BLOCK: {"spec.secrets"},
     rules.AWS_BLOCK: {"spec.secrets"},

@@ -194,17 +194,26 @@ def _passes_crd(case: fuzzing.Case) -> bool:
     return True
 
 
-_SECRET_FIELD = re.compile(r"spec\.(env|command|args)\[(\d+)\](\.value)?")
+_SECRET_FIELD = re.compile(
+    r"spec\.(?:(containers|initContainers)\[(\d+)\]\.)?(env|command|args)\[(\d+)\](\.value)?"
+)
 
 
 def _holds(doc: Mapping[str, Any], field: str) -> str:
     """The text of an env value, command or args item a problem names ("" for others)."""
     match = _SECRET_FIELD.fullmatch(field)
-    items = doc["spec"].get(match[1]) if match else None
-    if not match or not isinstance(items, list) or int(match[2]) >= len(items):
+    if not match:
         return ""
-    item = items[int(match[2])]
-    return str(item.get("value", "")) if match[3] and isinstance(item, dict) else str(item)
+    owner: Any = doc["spec"]
+    if match[1]:
+        listed = owner.get(match[1])
+        index = int(match[2])
+        owner = listed[index] if isinstance(listed, list) and index < len(listed) else {}
+    items = owner.get(match[3]) if isinstance(owner, dict) else None
+    if not isinstance(items, list) or int(match[4]) >= len(items):
+        return ""
+    item = items[int(match[4])]
+    return str(item.get("value", "")) if match[5] and isinstance(item, dict) else str(item)
 
 
 def unflagged(case: fuzzing.Case, problems: tuple[errors.Problem, ...]) -> list[str]:

@@ -12,6 +12,14 @@ from fwop.api import rules, spec, workload
 from .conftest import DIGEST, RESOURCES, spec_data, workload_doc
 
 PEER = {"podSelector": {"matchLabels": {"app": "db"}}}
+SIDE_IMAGE = f"registry.bank.example/team/shipper@sha256:{DIGEST}"
+
+
+def side(name: str = "shipper", **fields: Any) -> dict[str, Any]:
+    """A valid extra container with ``fields`` replaced or added."""
+    return {"name": name, "image": SIDE_IMAGE, "resources": RESOURCES, **fields}
+
+
 VAULT = {
     "provider": "vault",
     "vault": {"address": "https://vault:8200", "role": "app"},
@@ -248,6 +256,42 @@ VIOLATIONS: list[tuple[str, dict[str, Any], str, rules.Rule]] = [
         {"probes": {"liveness": {"tcpSocket": {"port": 80}, "successThreshold": 2}}},
         "spec.probes",
         rules.PROBE_SUCCESS_THRESHOLD,
+    ),
+    (
+        "sidecar image by tag",
+        {"containers": [side(image="fluent-bit:3.1")]},
+        "spec.containers[0].image",
+        rules.CONTAINER_IMAGE_PINNED,
+    ),
+    (
+        "init container without limits",
+        {"initContainers": [side(resources={"requests": RESOURCES["requests"]})]},
+        "spec.initContainers[0].resources.limits",
+        rules.CONTAINER_RESOURCES,
+    ),
+    (
+        "extra container named like the main one",
+        {"containers": [side(name="app")]},
+        "spec.containers[0].name",
+        rules.CONTAINER_NAME,
+    ),
+    (
+        "one name in both lists",
+        {"containers": [side()], "initContainers": [side()]},
+        "spec.initContainers",
+        rules.CONTAINER_NAMES_UNIQUE,
+    ),
+    (
+        "init container that listens",
+        {"initContainers": [side(ports=[{"name": "http", "containerPort": 8080}])]},
+        "spec.initContainers[0]",
+        rules.INIT_CONTAINER_RUNS_ONCE,
+    ),
+    (
+        "secrets mount without secrets",
+        {"containers": [side(mountSecrets=True)]},
+        "spec.containers[].mountSecrets",
+        rules.MOUNT_SECRETS_NEEDS_SECRETS,
     ),
     (
         "pci autoscaler down to one pod",
@@ -601,7 +645,10 @@ def test_only_wire_names_are_accepted_like_the_api_server() -> None:
          "did you mean spec.autoscaling.targetCPUUtilization?"),
         (("livenessProbe",), "use spec.probes.liveness"),
         (("strategy",), "use spec.rollout"),
-        (("sidecars",), "nothing yet"),
+        (("sidecars",), "use spec.initContainers with restartPolicy: Always"),
+        (("nodeSelector",), "use spec.placement.nodeSelector"),
+        (("volumes",), "nothing yet"),
+        (("containers", 0, "sidecar"), "(fields here: "),
     ],
 )  # fmt: skip
 def test_an_unknown_field_says_what_to_write_instead(

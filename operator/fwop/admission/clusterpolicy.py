@@ -36,15 +36,17 @@ def _allowed(values: Sequence[str], policy_field: str) -> str:
 def registry(
     spec: spec_api.FinancialWorkloadSpec, policy: policy_api.FinancialWorkloadPolicySpec
 ) -> Problems:
-    """IMG-2: the image comes from a trusted registry prefix."""
-    if images.allowed(spec.image, policy.allowed_registries):
-        return
-    where = images.of_image(spec.image)
-    allowed = _allowed(policy.allowed_registries, "allowedRegistries")
-    message = (
-        f'image repository "{where}" is not in an allowed registry (IMG-2); allowed: {allowed}'
-    )
-    yield errors.Problem("spec.image", message, "IMG-2")
+    """IMG-2: every container's image comes from a trusted registry prefix."""
+    for placed in spec.pod_containers():
+        image = placed.container.image
+        if images.allowed(image, policy.allowed_registries):
+            continue
+        where = images.of_image(image)
+        allowed = _allowed(policy.allowed_registries, "allowedRegistries")
+        message = (
+            f'image repository "{where}" is not in an allowed registry (IMG-2); allowed: {allowed}'
+        )
+        yield errors.Problem(placed.field("image"), message, "IMG-2")
 
 
 def residency(

@@ -49,35 +49,47 @@ def _declared(ports: Sequence[pod.ContainerPort]) -> str:
 
 
 def duplicate_ports(spec: spec_api.FinancialWorkloadSpec) -> Problems:
-    """Two declared ports with the same number and protocol: the Service would be refused."""
-    seen: dict[tuple[int, types.Protocol], int] = {}
-    for index, port in enumerate(spec.ports):
+    """Two ports of the pod with one name, or one number and protocol.
+
+    The Service that exposes them all would be refused.
+    """
+    numbers: dict[tuple[int, types.Protocol], str] = {}
+    names: dict[str, str] = {}
+    for field, port in spec.listening_ports():
         key = (port.container_port, port.protocol)
-        if key in seen:
-            first = spec.ports[seen[key]]
+        if key in numbers:
             message = (
                 f"port {port.container_port}/{port.protocol} is already declared by "
-                f"spec.ports[{seen[key]}] ({first.name}); the Service cannot expose a port twice"
+                f"{numbers[key]}; the Service cannot expose a port twice"
             )
-            yield errors.Problem(f"spec.ports[{index}].containerPort", message)
-        else:
-            seen[key] = index
+            yield errors.Problem(f"{field}.containerPort", message)
+        elif port.name in names:
+            message = (
+                f'port name "{port.name}" is already declared by {names[port.name]}; the '
+                "Service names each port once"
+            )
+            yield errors.Problem(f"{field}.name", message)
+        numbers.setdefault(key, f"{field} ({port.name})")
+        names.setdefault(port.name, field)
 
 
 def probe_ports(spec: spec_api.FinancialWorkloadSpec) -> Problems:
-    """A probe that names a port needs a declared TCP port of that name."""
-    if spec.probes is None:
-        return
-    tcp = {port.name: port for port in spec.ports if port.protocol is types.Protocol.TCP}
-    for kind, probe in spec.probes.declared():
-        handler, action = probe.handler
-        ref = action.port if isinstance(action, pod.HttpGet | pod.TcpSocket) else None
-        if isinstance(ref, str) and ref not in tcp:
-            message = (
-                f'port name "{ref}" is not a TCP port declared in spec.ports; '
-                f"declared TCP ports: {_declared(list(tcp.values()))}"
-            )
-            yield errors.Problem(f"spec.probes.{kind}.{handler}.port", message)
+    """A probe that names a port needs a TCP port of that name on its own container."""
+    for placed in spec.pod_containers():
+        probes = placed.container.probes
+        if probes is None:
+            continue
+        ports = placed.container.ports
+        tcp = {port.name: port for port in ports if port.protocol is types.Protocol.TCP}
+        for kind, probe in probes.declared():
+            handler, action = probe.handler
+            ref = action.port if isinstance(action, pod.HttpGet | pod.TcpSocket) else None
+            if isinstance(ref, str) and ref not in tcp:
+                message = (
+                    f'port name "{ref}" is not a TCP port declared in {placed.field("ports")}; '
+                    f"declared TCP ports: {_declared(list(tcp.values()))}"
+                )
+                yield errors.Problem(placed.field(f"probes.{kind}.{handler}.port"), message)
 
 
 def _matches(flow_port: network.FlowPort, port: pod.ContainerPort) -> bool:
@@ -86,15 +98,16 @@ def _matches(flow_port: network.FlowPort, port: pod.ContainerPort) -> bool:
 
 
 def ingress_ports(spec: spec_api.FinancialWorkloadSpec) -> Problems:
-    """NET-2: an ingress flow opens only ports the workload declares, by number or name."""
+    """NET-2: an ingress flow opens only ports the pod's containers declare."""
+    declared = [port for _, port in spec.listening_ports()]
     for i, flow in enumerate(spec.network.ingress):
         for j, flow_port in enumerate(flow.ports):
-            if any(_matches(flow_port, port) for port in spec.ports):
+            if any(_matches(flow_port, port) for port in declared):
                 continue
             ref = f'"{flow_port.port}"' if isinstance(flow_port.port, str) else flow_port.port
             message = (
-                f"port {ref}/{flow_port.protocol} is not declared in spec.ports (NET-2); "
-                f"allowed: the declared ports {_declared(spec.ports)}"
+                f"port {ref}/{flow_port.protocol} is not declared by any container (NET-2);"
+                f" allowed: the declared ports {_declared(declared)}"
             )
             yield errors.Problem(f"spec.network.ingress[{i}].ports[{j}].port", message, "NET-2")
 
@@ -133,15 +146,18 @@ def ip_block_exceptions(spec: spec_api.FinancialWorkloadSpec) -> Problems:
 
 def requests_within_limits(spec: spec_api.FinancialWorkloadSpec) -> Problems:
     """POD-6: each request is at most its limit (the Deployment is refused otherwise)."""
-    requests, limits = spec.resources.requests, spec.resources.limits
-    for resource in ("cpu", "memory"):
-        request, limit = getattr(requests, resource), getattr(limits, resource)
-        if quantity.value(request) > quantity.value(limit):
-            message = (
-                f"{resource} request {request} exceeds the {resource} limit {limit} (POD-6); "
-                f"allowed: at most {limit}"
-            )
-            yield errors.Problem(f"spec.resources.requests.{resource}", message, "POD-6")
+    for placed in spec.pod_containers():
+        requests, limits = placed.container.resources.requests, placed.container.resources.limits
+        for resource in ("cpu", "memory"):
+            request, limit = getattr(requests, resource), getattr(limits, resource)
+            if quantity.value(request) > quantity.value(limit):
+                message = (
+                    f"{resource} request {request} exceeds the {resource} limit {limit} "
+                    f"(POD-6); allowed: at most {limit}"
+                )
+                yield errors.Problem(
+                    placed.field(f"resources.requests.{resource}"), message, "POD-6"
+                )
 
 
 def _overlap(one: str, other: str) -> bool:

@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 
 from fwop import errors
 from fwop.admission import secretvalues
-from fwop.api import pod
+from fwop.api import containers, pod
 from fwop.api import spec as spec_api
 
 Problems = Iterator[errors.Problem]
@@ -271,8 +271,8 @@ class _Rules:
             else:
                 yield from self._word(scope, words, at)
 
-    def env(self, index: int, name: str, value: str) -> Found:
-        word = _Word(f"spec.env[{index}].value", index, value)
+    def env(self, field: str, index: int, name: str, value: str) -> Found:
+        word = _Word(field, index, value)
         message = self._pair(ENV, "variable", word, name, value)
         if message:
             yield word.field, message
@@ -289,25 +289,30 @@ def _first_per_field(found: Found) -> dict[str, str]:
 
 
 def env(spec: spec_api.FinancialWorkloadSpec) -> Problems:
-    """SEC-1 for spec.env values."""
+    """SEC-1 for the env values of every container."""
     rules = _Rules(spec)
-    for index, var in enumerate(spec.env):
-        found = next(rules.env(index, var.name, var.value), None)  # one field, one problem
-        if found:
-            yield errors.Problem(found[0], found[1], "SEC-1")
+    for placed in spec.pod_containers():
+        for index, var in enumerate(placed.container.env):
+            field = placed.field(f"env[{index}].value")
+            found = next(rules.env(field, index, var.name, var.value), None)  # one problem
+            if found:
+                yield errors.Problem(found[0], found[1], "SEC-1")
 
 
 def arguments(spec: spec_api.FinancialWorkloadSpec) -> Problems:
-    """SEC-1 for spec.command then spec.args, read together as the container's argv."""
-    argv = [
-        _Word(f"spec.{field}[{index}]", index, text)
-        for field, items in (("command", spec.command), ("args", spec.args))
-        for index, text in enumerate(items)
-    ]
-    messages = _first_per_field(_Rules(spec).words(ARGV, argv))
-    order = {word.field: position for position, word in enumerate(argv)}
-    for field in sorted(messages, key=order.__getitem__):
-        yield errors.Problem(field, messages[field], "SEC-1")
+    """SEC-1 for each container's command then args, read together as its argv."""
+    rules = _Rules(spec)
+    for placed in spec.pod_containers():
+        declared = placed.container
+        argv = [
+            _Word(placed.field(f"{field}[{index}]"), index, text)
+            for field, items in (("command", declared.command), ("args", declared.args))
+            for index, text in enumerate(items)
+        ]
+        messages = _first_per_field(rules.words(ARGV, argv))
+        order = {word.field: position for position, word in enumerate(argv)}
+        for field in sorted(messages, key=order.__getitem__):
+            yield errors.Problem(field, messages[field], "SEC-1")
 
 
 def _command(rules: _Rules, field: str, command: Sequence[str]) -> Problems:
@@ -322,9 +327,15 @@ def probes(spec: spec_api.FinancialWorkloadSpec) -> Problems:
     pre_stop = spec.shutdown.pre_stop if spec.shutdown is not None else None
     if pre_stop is not None and pre_stop.exec_ is not None:
         yield from _command(rules, "spec.shutdown.preStop.exec", pre_stop.exec_)
-    for kind, probe in spec.probes.declared() if spec.probes is not None else ():
+    for placed in spec.pod_containers():
+        yield from _probes(rules, placed)
+
+
+def _probes(rules: _Rules, placed: containers.Placed) -> Problems:
+    declared = placed.container.probes
+    for kind, probe in declared.declared() if declared is not None else ():
         _, action = probe.handler
-        base = f"spec.probes.{kind}"
+        base = placed.field(f"probes.{kind}")
         if isinstance(action, pod.ExecAction):
             yield from _command(rules, f"{base}.exec.command", action.command)
         elif isinstance(action, pod.HttpGet):
@@ -340,6 +351,7 @@ def probes(spec: spec_api.FinancialWorkloadSpec) -> Problems:
 
 
 _NAME_RULES = frozenset({"env", "command", "args"})
+_CONTAINER_LISTS = frozenset({"containers", "initContainers"})
 
 
 def _strings(node: object, path: str) -> Iterator[tuple[str, str]]:
@@ -354,6 +366,20 @@ def _strings(node: object, path: str) -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{path}[{index}]")
 
 
+def _other_strings(data: dict[str, object]) -> Iterator[tuple[str, str]]:
+    """Every string of the dumped spec outside the fields the name rules read."""
+    for top, node in data.items():
+        if top in _NAME_RULES:
+            continue
+        if top in _CONTAINER_LISTS and isinstance(node, list):
+            for index, item in enumerate(node):
+                for key, value in item.items():
+                    if key not in _NAME_RULES:
+                        yield from _strings(value, f"spec.{top}[{index}].{key}")
+        else:
+            yield from _strings(node, f"spec.{top}")
+
+
 def other_fields(
     spec: spec_api.FinancialWorkloadSpec, judged: frozenset[str] = frozenset()
 ) -> Problems:
@@ -364,19 +390,16 @@ def other_fields(
     apply to them too. The name rules do not: these fields have no names of their own.
     """
     data = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-    for top, node in data.items():
-        if top in _NAME_RULES:
+    for field, value in _other_strings(data):
+        if field in judged:
             continue
-        for field, value in _strings(node, f"spec.{top}"):
-            if field in judged:
-                continue
-            found = secretvalues.detect(value)
-            if found:
-                message = (
-                    f"{field} {found.reason} (SEC-1); allowed: {found.allowed}; secrets come "
-                    "from spec.secrets, mounted as files"
-                )
-                yield errors.Problem(field.removesuffix(" key"), message, "SEC-1")
+        found = secretvalues.detect(value)
+        if found:
+            message = (
+                f"{field} {found.reason} (SEC-1); allowed: {found.allowed}; secrets come "
+                "from spec.secrets, mounted as files"
+            )
+            yield errors.Problem(field.removesuffix(" key"), message, "SEC-1")
 
 
 def check(spec: spec_api.FinancialWorkloadSpec) -> Problems:

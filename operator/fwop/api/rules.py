@@ -90,6 +90,62 @@ RESOURCES_REQUIRED = Rule(
     control="POD-6",
     field_path=".resources",
 )
+CONTAINER_IMAGE_PINNED = Rule(
+    field="spec.containers[].image",
+    text=(
+        "the image of every container in spec.containers and spec.initContainers must be"
+        " pinned by digest as <repository>@sha256:<64 hex>; tags, including latest, are"
+        " rejected"
+    ),
+    cel=IMAGE_PINNED.cel,
+    control="IMG-1",
+)
+CONTAINER_RESOURCES = Rule(
+    field="spec.containers[].resources",
+    text=(
+        "every container in spec.containers and spec.initContainers must set requests and"
+        " limits for both cpu and memory"
+    ),
+    cel=RESOURCES_REQUIRED.cel,
+    control="POD-6",
+    field_path=".resources",
+)
+CONTAINER_NAME = Rule(
+    field="spec.containers[].name",
+    text=(
+        "spec.containers[].name and spec.initContainers[].name: app is the main container's"
+        " name (declared by spec.image), choose another"
+    ),
+    cel="self.name != 'app'",
+    field_path=".name",
+)
+CONTAINER_NAMES_UNIQUE = Rule(
+    field="spec.initContainers",
+    text="container names are unique across spec.containers and spec.initContainers",
+    cel="!has(self.containers) || !has(self.initContainers)"
+    " || self.initContainers.all(i, !self.containers.exists(c, c.name == i.name))",
+    field_path=".initContainers",
+)
+INIT_CONTAINER_RUNS_ONCE = Rule(
+    field="spec.initContainers[]",
+    text=(
+        "spec.initContainers[]: ports and probes are for sidecars (restartPolicy: Always);"
+        " an init container without it runs to completion before the app starts"
+    ),
+    cel="(has(self.restartPolicy) && self.restartPolicy == 'Always')"
+    " || (!has(self.probes) && (!has(self.ports) || size(self.ports) == 0))",
+)
+_NO_SECRETS_MOUNT = "(!has(self.{0}) || self.{0}.all(c, !has(c.mountSecrets) || !c.mountSecrets))"
+MOUNT_SECRETS_NEEDS_SECRETS = Rule(
+    field="spec.containers[].mountSecrets",
+    text=(
+        "mountSecrets in spec.containers or spec.initContainers needs spec.secrets: there is"
+        " no secrets mount without it"
+    ),
+    cel=f"has(self.secrets) || ({_NO_SECRETS_MOUNT.format('containers')}"
+    f" && {_NO_SECRETS_MOUNT.format('initContainers')})",
+    control="SEC-1",
+)
 NO_WILDCARD_API_GROUPS = Rule(
     field="spec.permissions[].apiGroups",
     text="spec.permissions[].apiGroups must not contain '*'",
@@ -333,6 +389,12 @@ MOUNT_PATH = Rule(
 ALL: tuple[Rule, ...] = (
     IMAGE_PINNED,
     RESOURCES_REQUIRED,
+    CONTAINER_IMAGE_PINNED,
+    CONTAINER_RESOURCES,
+    CONTAINER_NAME,
+    CONTAINER_NAMES_UNIQUE,
+    INIT_CONTAINER_RUNS_ONCE,
+    MOUNT_SECRETS_NEEDS_SECRETS,
     NO_WILDCARD_API_GROUPS,
     NO_WILDCARD_RESOURCES,
     NO_WILDCARD_VERBS,

@@ -8,11 +8,13 @@ above the api layer, or know how the spec is rendered.
 from __future__ import annotations
 
 import enum
+import functools
 from typing import Annotated
 
 import pydantic
 
 from fwop.api import access, pod, rules, scaling, types
+from fwop.api import containers as containers_api
 from fwop.api import identity as identity_api
 from fwop.api import network as network_api
 from fwop.api import placement as placement_api
@@ -65,6 +67,8 @@ class FinancialWorkloadSpec(types.Model):
             rules.PCI_MIN_AUTOSCALING,
             rules.AUTOSCALING_EXCLUSIVE,
             rules.API_SERVER_NEEDS_PERMISSIONS,
+            rules.CONTAINER_NAMES_UNIQUE,
+            rules.MOUNT_SECRETS_NEEDS_SECRETS,
         )
     )
 
@@ -116,7 +120,23 @@ class FinancialWorkloadSpec(types.Model):
     resources: pod.Resources
     """CPU and memory requests and limits, all required (POD-6)."""
     probes: pod.Probes | None = None
-    """Liveness and readiness probes."""
+    """Liveness, readiness and startup probes of the main container."""
+    containers: Annotated[
+        tuple[containers_api.Container, ...],
+        pydantic.Field(
+            max_length=containers_api.MAX_CONTAINERS, json_schema_extra=types.LIST_MAP_BY_NAME
+        ),
+    ] = ()
+    """App containers beside the main one (app), such as a log shipper; each is hardened
+    like the main container and needs its own pinned image and resources."""
+    init_containers: Annotated[
+        tuple[containers_api.InitContainer, ...],
+        pydantic.Field(
+            max_length=containers_api.MAX_CONTAINERS, json_schema_extra=types.LIST_MAP_BY_NAME
+        ),
+    ] = ()
+    """Containers that run, in order, before the app starts (a schema migration); with
+    restartPolicy: Always, native sidecars that start first and keep running (a proxy)."""
     permissions: Annotated[tuple[access.PolicyRule, ...], pydantic.Field(max_length=32)] = ()
     """Kubernetes API access the workload needs, as Role rules (RBAC-2). Empty: no Role,
     and the ServiceAccount token is not mounted (RBAC-1)."""
@@ -152,6 +172,23 @@ class FinancialWorkloadSpec(types.Model):
         types.check_unique_names(value, f"spec.{info.field_name}")
         return value
 
+    @pydantic.field_validator("containers", "init_containers")
+    @classmethod
+    def _unique_containers(
+        cls, value: tuple[containers_api.Container, ...], info: pydantic.ValidationInfo
+    ) -> tuple[containers_api.Container, ...]:
+        types.check_unique_names(value, f"spec.{info.field_name}")
+        return value
+
+    @pydantic.model_validator(mode="after")
+    def _containers(self) -> FinancialWorkloadSpec:
+        names = {c.name for c in self.containers}
+        if any(c.name in names for c in self.init_containers):
+            raise rules.CONTAINER_NAMES_UNIQUE.error()
+        if self.secrets is None and any(c.mount_secrets for c in self.extra_containers):
+            raise rules.MOUNT_SECRETS_NEEDS_SECRETS.error()
+        return self
+
     @pydantic.model_validator(mode="after")
     def _api_server(self) -> FinancialWorkloadSpec:
         if self.network.allow_api_server and not self.permissions:
@@ -167,6 +204,73 @@ class FinancialWorkloadSpec(types.Model):
         if self.profile is Profile.PCI and self.autoscaling.min_replicas < MIN_PCI_REPLICAS:
             raise rules.PCI_MIN_AUTOSCALING.error()
         return self
+
+    @property
+    def extra_containers(self) -> tuple[containers_api.Container, ...]:
+        """The declared containers besides the main one: init containers first."""
+        return (*self.init_containers, *self.containers)
+
+    @functools.cached_property
+    def main_container(self) -> containers_api.Container:
+        """The main container (app), as the spec's own fields declare it."""
+        return containers_api.Container.model_construct(
+            name=containers_api.MAIN,
+            image=self.image,
+            command=self.command,
+            args=self.args,
+            env=self.env,
+            ports=self.ports,
+            resources=self.resources,
+            probes=self.probes,
+            mount_secrets=self.secrets is not None,
+        )
+
+    def pod_containers(self) -> tuple[containers_api.Placed, ...]:
+        """Every container of the pod with where it is declared, in the pod's order.
+
+        Init containers and sidecars first, then the main container, then the others.
+        """
+        role = containers_api.Role
+        return (
+            *(
+                containers_api.Placed(
+                    f"spec.initContainers[{i}]", role.SIDECAR if c.sidecar else role.INIT, c
+                )
+                for i, c in enumerate(self.init_containers)
+            ),
+            containers_api.Placed("spec", role.MAIN, self.main_container),
+            *(
+                containers_api.Placed(f"spec.containers[{i}]", role.APP, c)
+                for i, c in enumerate(self.containers)
+            ),
+        )
+
+    def listening_ports(self) -> tuple[tuple[str, pod.ContainerPort], ...]:
+        """(field path, port) of every port a running container declares, in pod order.
+
+        These are what the Service exposes and what ingress flows may open.
+        """
+        return tuple(
+            (placed.field(f"ports[{i}]"), port)
+            for placed in self.pod_containers()
+            if placed.runs
+            for i, port in enumerate(placed.container.ports)
+        )
+
+    @functools.cached_property
+    def sidecar_ports(self) -> dict[str, int]:
+        """Port numbers of the native sidecars' ports, by name.
+
+        Rendered by number where a name would do elsewhere: some CNIs resolve named
+        NetworkPolicy ports on app containers only, and the endpoints controller learnt
+        sidecars' named ports only in Kubernetes 1.32.
+        """
+        return {
+            port.name: port.container_port
+            for placed in self.pod_containers()
+            if placed.role is containers_api.Role.SIDECAR
+            for port in placed.container.ports
+        }
 
     @property
     def replicas_managed_elsewhere(self) -> bool:

@@ -102,8 +102,11 @@ def _valid_name(name: str) -> bool:
     )
 
 
+_CONTAINER_LISTS = (("containers",), ("initContainers",))
+
 HINTS: Mapping[str, str] = {
-    "containers": "spec.image, spec.command, spec.args, spec.env (the one container)",
+    "sidecars": "spec.initContainers with restartPolicy: Always (native sidecars), or"
+    " spec.containers",
     "livenessProbe": "spec.probes.liveness",
     "readinessProbe": "spec.probes.readiness",
     "startupProbe": "spec.probes.startup",
@@ -117,25 +120,22 @@ HINTS: Mapping[str, str] = {
     "ingress": "spec.network.ingress",
     "egress": "spec.network.egress",
     "secretRef": "spec.secrets (SEC-1)",
+    "nodeSelector": "spec.placement.nodeSelector",
+    "tolerations": "spec.placement.tolerations",
+    "priorityClassName": "spec.placement.priorityClassName",
+    "runtimeClassName": "spec.placement.runtimeClassName",
+    "affinity": "spec.residency (regions) and spec.placement.nodeSelector",
+    "labels": "spec.podMetadata.labels",
+    "annotations": "spec.podMetadata.annotations",
+    "imagePullSecrets": "spec.identity.imagePullSecrets",
+    "terminationGracePeriodSeconds": "spec.shutdown.terminationGracePeriodSeconds",
     **dict.fromkeys(
         ("hostNetwork", "hostPID", "hostIPC", "privileged"),
         "nothing: a workload never shares the node's namespaces (POD-5)",
     ),
     **dict.fromkeys(
-        (
-            "sidecars",
-            "initContainers",
-            "volumes",
-            "volumeMounts",
-            "nodeSelector",
-            "tolerations",
-            "affinity",
-            "labels",
-            "annotations",
-            "imagePullSecrets",
-        ),
-        "nothing yet: v1alpha1 runs one container with /tmp writable and secrets from"
-        " spec.secrets, placed by spec.residency (docs/api.md)",
+        ("volumes", "volumeMounts"),
+        "nothing yet: v1alpha1 mounts a writable /tmp and secrets from spec.secrets (docs/api.md)",
     ),
 }
 """Fields of other APIs (a Deployment's, mostly) and where a FinancialWorkload says it."""
@@ -195,6 +195,15 @@ def field_path(loc: Sequence[int | str], prefix: str = "spec") -> str:
     return path
 
 
+def _resources_rule(loc: Sequence[int | str]) -> rules.Rule | None:
+    """The POD-6 rule a missing field breaks, when it is part of a container's resources."""
+    if tuple(loc[:1]) == ("resources",):
+        return rules.RESOURCES_REQUIRED
+    if tuple(loc[:1]) in _CONTAINER_LISTS and tuple(loc[2:3]) == ("resources",):
+        return rules.CONTAINER_RESOURCES
+    return None
+
+
 def to_problem(
     error: Mapping[str, Any], model: Model = spec.FinancialWorkloadSpec
 ) -> errors.Problem:
@@ -206,9 +215,9 @@ def to_problem(
         field = field_path(loc) if loc else str(context["field"])
         return errors.Problem(field, str(error["msg"]), str(context["control"]) or None)
     field = field_path(loc)
-    if kind == "missing" and loc[:1] == ("resources",):
-        rule = rules.RESOURCES_REQUIRED
-        return errors.Problem(field, rule.message, rule.control)
+    resources = _resources_rule(loc) if kind == "missing" else None
+    if resources is not None:
+        return errors.Problem(field, resources.message, resources.control)
     if kind == "missing":
         return errors.Problem(field, "required field is missing")
     if kind == "extra_forbidden" and loc and loc[-1] in _SECRET_CARRIERS:

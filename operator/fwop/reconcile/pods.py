@@ -4,11 +4,12 @@ Pods are not children (their ReplicaSet makes them), but a few changes to a runn
 walk around the baseline without touching the Deployment: an ephemeral debug container
 (`kubectl debug`), a pod relabelled out of its NetworkPolicies and its ReplicaSet, a label
 another party adds so that someone else's NetworkPolicy or Service selects it, an image
-swapped in place. Each is drift; the heal deletes the pod (one write) and the ReplicaSet
-replaces it from the template. Labels the cluster's controllers set (``pod-template-hash``
-by the ReplicaSet controller, and anything set at creation) are not drift, nor are pods of
-an older ReplicaSet while a rollout runs (images are compared only once the Deployment has
-settled). Must not: do I/O, or judge anything but the fields listed here.
+swapped in place (of an app or an init container). Each is drift; the heal deletes the pod
+(one write) and the ReplicaSet replaces it from the template. Labels the cluster's
+controllers set (``pod-template-hash`` by the ReplicaSet controller, and anything set at
+creation) are not drift, nor are pods of an older ReplicaSet while a rollout runs (images
+are compared only once the Deployment has settled). Must not: do I/O, or judge anything
+but the fields listed here.
 """
 
 from __future__ import annotations
@@ -64,14 +65,15 @@ def _labels(
 def _images(
     name: str, template: Mapping[str, Any], pod: Mapping[str, Any], healed: bool
 ) -> list[drift.Finding]:
-    containers = template.get("spec", {}).get("containers", ())
-    images = {c.get("name"): c.get("image") for c in containers}
     found = []
-    for container in pod.get("spec", {}).get("containers") or ():
-        expected = images.get(container.get("name"))
-        if expected is not None and container.get("image") != expected:
-            field = f"spec.containers[name={container.get('name')}].image"
-            found.append(_finding(name, field, expected, container.get("image"), healed))
+    for key in ("initContainers", "containers"):  # the image of either can change in place
+        containers = template.get("spec", {}).get(key) or ()
+        images = {c.get("name"): c.get("image") for c in containers}
+        for container in pod.get("spec", {}).get(key) or ():
+            expected = images.get(container.get("name"))
+            if expected is not None and container.get("image") != expected:
+                field = f"spec.{key}[name={container.get('name')}].image"
+                found.append(_finding(name, field, expected, container.get("image"), healed))
     return found
 
 

@@ -54,23 +54,28 @@ def _peer(peer: network.Peer) -> meta.Manifest:
     return out
 
 
-def _port(port: network.FlowPort) -> meta.Manifest:
-    out: meta.Manifest = {"port": port.port, "protocol": str(port.protocol)}
+def _port(port: network.FlowPort, numbers: dict[str, int] | None = None) -> meta.Manifest:
+    number = (numbers or {}).get(port.port) if isinstance(port.port, str) else None
+    out: meta.Manifest = {"port": number or port.port, "protocol": str(port.protocol)}
     if isinstance(port, network.EgressPort) and port.end_port is not None:
         out["endPort"] = port.end_port
     return out
 
 
-def _ports(ports: tuple[network.FlowPort, ...]) -> list[meta.Manifest]:
-    return [_port(port) for port in ports]
+def _ports(
+    ports: tuple[network.FlowPort, ...], numbers: dict[str, int] | None = None
+) -> list[meta.Manifest]:
+    return [_port(port, numbers) for port in ports]
 
 
 def _endpoint(endpoint: network.Endpoint) -> meta.Manifest:
     return {"to": [_peer(peer) for peer in endpoint.peers], "ports": _ports(endpoint.ports)}
 
 
-def _ingress(flow: network.IngressFlow) -> meta.Manifest:
-    return {"from": [_peer(peer) for peer in flow.from_], "ports": _ports(flow.ports)}
+def _ingress(ctx: meta.Context, flow: network.IngressFlow) -> meta.Manifest:
+    # A sidecar's named port goes by number: not every CNI resolves init containers' names.
+    ports = _ports(flow.ports, ctx.spec.sidecar_ports)
+    return {"from": [_peer(peer) for peer in flow.from_], "ports": ports}
 
 
 def _egress(ctx: meta.Context) -> list[meta.Manifest]:
@@ -95,7 +100,7 @@ def render(ctx: meta.Context) -> list[meta.Manifest]:
         meta.metadata(ctx, deny_name(ctx), ("NET-1",)),
         spec={"podSelector": pods, "policyTypes": ["Ingress", "Egress"]},
     )
-    ingress = [_ingress(flow) for flow in ctx.spec.network.ingress]
+    ingress = [_ingress(ctx, flow) for flow in ctx.spec.network.ingress]
     egress = _egress(ctx)
     if not ingress and not egress:
         return [deny]

@@ -9,10 +9,11 @@ hostPath volumes (POD-5); PSS restricted on the namespace refuses them anyway.
 
 from __future__ import annotations
 
-from fwop.api import placement, pod
+from fwop.api import containers, placement, pod
 from fwop.render import meta, scheduling, secretproviderclass, serviceaccount
 
-CONTAINER = "app"
+CONTAINER = containers.MAIN
+_BEFORE_APP = (containers.Role.INIT, containers.Role.SIDECAR)
 RUN_AS = 10001  # fixed non-root UID/GID; PSS restricted forbids 0
 TMP_VOLUME = "tmp"
 TMP_PATH = "/tmp"
@@ -70,9 +71,9 @@ def _resources(resources: pod.Resources) -> meta.Manifest:
     }
 
 
-def _mounts(ctx: meta.Context) -> list[meta.Manifest]:
+def _mounts(ctx: meta.Context, declared: containers.Container) -> list[meta.Manifest]:
     mounts: list[meta.Manifest] = [{"name": TMP_VOLUME, "mountPath": TMP_PATH}]
-    if ctx.spec.secrets is not None:
+    if ctx.spec.secrets is not None and declared.mount_secrets:
         mounts.append(
             {"name": SECRETS_VOLUME, "mountPath": ctx.spec.secrets.mount_path, "readOnly": True}
         )
@@ -91,34 +92,44 @@ def _volumes(ctx: meta.Context) -> list[meta.Manifest]:
     return volumes
 
 
-def container(ctx: meta.Context) -> meta.Manifest:
-    """Return the workload's single container."""
-    spec = ctx.spec
-    out: meta.Manifest = {"name": CONTAINER, "image": spec.image}
-    if spec.command:
-        out["command"] = list(spec.command)
-    if spec.args:
-        out["args"] = list(spec.args)
-    if spec.env:
-        out["env"] = [{"name": var.name, "value": var.value} for var in spec.env]
-    if spec.ports:
+def _pre_stop(ctx: meta.Context) -> meta.Manifest | None:
+    pre_stop = ctx.spec.shutdown.pre_stop if ctx.spec.shutdown is not None else None
+    if pre_stop is None:
+        return None
+    action: meta.Manifest = (
+        {"exec": {"command": list(pre_stop.exec_)}}
+        if pre_stop.exec_ is not None
+        else {"sleep": {"seconds": pre_stop.sleep_seconds}}
+    )
+    return {"preStop": action}
+
+
+def container(ctx: meta.Context, placed: containers.Placed | None = None) -> meta.Manifest:
+    """Return one container of the pod, hardened; the main one when ``placed`` is None."""
+    placed = placed or containers.Placed("spec", containers.Role.MAIN, ctx.spec.main_container)
+    declared = placed.container
+    out: meta.Manifest = {"name": declared.name, "image": declared.image}
+    if placed.role is containers.Role.SIDECAR:
+        out["restartPolicy"] = str(containers.RestartPolicy.ALWAYS)
+    if declared.command:
+        out["command"] = list(declared.command)
+    if declared.args:
+        out["args"] = list(declared.args)
+    if declared.env:
+        out["env"] = [{"name": var.name, "value": var.value} for var in declared.env]
+    if declared.ports:
         out["ports"] = [
             {"name": p.name, "containerPort": p.container_port, "protocol": str(p.protocol)}
-            for p in spec.ports
+            for p in declared.ports
         ]
-    out["resources"] = _resources(spec.resources)
-    for kind, probe in spec.probes.declared() if spec.probes is not None else ():
+    out["resources"] = _resources(declared.resources)
+    for kind, probe in declared.probes.declared() if declared.probes is not None else ():
         out[f"{kind}Probe"] = _probe(probe)
-    pre_stop = spec.shutdown.pre_stop if spec.shutdown is not None else None
-    if pre_stop is not None:
-        action: meta.Manifest = (
-            {"exec": {"command": list(pre_stop.exec_)}}
-            if pre_stop.exec_ is not None
-            else {"sleep": {"seconds": pre_stop.sleep_seconds}}
-        )
-        out["lifecycle"] = {"preStop": action}
+    lifecycle = _pre_stop(ctx) if placed.role is containers.Role.MAIN else None
+    if lifecycle is not None:
+        out["lifecycle"] = lifecycle
     out["securityContext"] = dict(CONTAINER_SECURITY)
-    out["volumeMounts"] = _mounts(ctx)
+    out["volumeMounts"] = _mounts(ctx, declared)
     return out
 
 
@@ -167,11 +178,15 @@ def _metadata(ctx: meta.Context) -> meta.Manifest:
 
 def template(ctx: meta.Context) -> meta.Manifest:
     """Return the pod template: labels and the hardened pod spec."""
+    rendered: dict[str, list[meta.Manifest]] = {"initContainers": [], "containers": []}
+    for placed in ctx.spec.pod_containers():
+        into = "initContainers" if placed.role in _BEFORE_APP else "containers"
+        rendered[into].append(container(ctx, placed))
     pod_spec: meta.Manifest = {
         "serviceAccountName": serviceaccount.name(ctx),
         "automountServiceAccountToken": serviceaccount.needs_token(ctx),
         "securityContext": dict(POD_SECURITY),
-        "containers": [container(ctx)],
+        **{key: items for key, items in rendered.items() if items},
         "volumes": _volumes(ctx),
     }
     affinity = scheduling.affinity(ctx)

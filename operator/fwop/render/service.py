@@ -1,4 +1,4 @@
-"""Render the ClusterIP Service that exposes the workload's declared ports.
+"""Render the ClusterIP Service that exposes the ports its containers declare.
 
 Must not: render anything when no ports are declared, or expose the workload outside the
 cluster (no NodePort, no LoadBalancer).
@@ -10,17 +10,19 @@ from fwop.render import meta
 
 
 def render(ctx: meta.Context) -> list[meta.Manifest]:
-    """Return the Service, or nothing when no ports are declared."""
-    if not ctx.spec.ports:
+    """Return the Service, or nothing when no container declares a port."""
+    declared = [port for _, port in ctx.spec.listening_ports()]
+    if not declared:
         return []
     ports = [
         {
             "name": port.name,
             "port": port.container_port,
-            "targetPort": port.name,
+            # A sidecar's port by number: named ones resolve on sidecars only since 1.32.
+            "targetPort": ctx.spec.sidecar_ports.get(port.name, port.name),
             "protocol": str(port.protocol),
         }
-        for port in ctx.spec.ports
+        for port in declared
     ]
     body = {"type": "ClusterIP", "selector": meta.selector(ctx.name), "ports": ports}
     return [meta.manifest("v1", "Service", meta.metadata(ctx, ctx.name), spec=body)]
