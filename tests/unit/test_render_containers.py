@@ -119,7 +119,7 @@ def test_admission_reads_every_container() -> None:
         initContainers=[
             extra("migrate", args=["--db-password=Hunter2-Prod-9"]),
             extra("proxy", restartPolicy="Always", ports=[{"name": "http", "containerPort": 8443}]),
-        ],  # fmt: skip
+        ],
         containers=[
             extra(
                 "shipper",
