@@ -1,4 +1,4 @@
-"""Drift of every field: 31 tampers across every child kind and the namespace, on a real cluster.
+"""Drift of every field: 33 tampers across every child kind and the namespace, on a real cluster.
 
 Each tamper is a JSON patch (or a delete) as a person or a rogue tool would make it, under
 its own field manager. Under enforce the child must come back, whole, to what it was
@@ -42,8 +42,19 @@ PROBES = {
 }  # fmt: skip
 
 
+SMALL = {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "50m", "memory": "32Mi"}}
+PROXY = {"name": "proxy", "restartPolicy": "Always", "image": OTHER_IMAGE, "resources": SMALL,
+         "ports": [{"name": "https", "containerPort": 8443}],
+         "probes": {"readiness": {"tcpSocket": {"port": "https"}}}}  # fmt: skip
+SHIPPER = {"name": "shipper", "image": OTHER_IMAGE, "resources": SMALL}
+
+
 def full_spec(enforcement: str, profile: str = "pci") -> dict[str, Any]:
-    """A workload with every child kind: Role, RoleBinding, Service, both policies, SPC, PDB."""
+    """A workload with every child kind and every kind of container.
+
+    Role, RoleBinding, Service, both policies, SPC, PDB; the main container, a native
+    sidecar and another app container.
+    """
     return wl.spec(
         profile=profile,
         enforcement=enforcement,
@@ -51,6 +62,8 @@ def full_spec(enforcement: str, profile: str = "pci") -> dict[str, Any]:
         ports=[{"name": "http", "containerPort": 8080}],
         env=[{"name": "LIMIT", "value": "1000"}],
         probes=PROBES,
+        initContainers=[PROXY],
+        containers=[SHIPPER],
         permissions=[{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
         network={
             "ingress": [
@@ -114,6 +127,12 @@ TAMPERS = [
            "containers[name=sidecar]"),
     Tamper("init-container", "deployment", "", [add(f"{POD}/initContainers", [SIDE])],
            "initContainers"),
+    Tamper("declared-sidecar-capability", "deployment", "",
+           [add(f"{POD}/initContainers/0/securityContext/capabilities/add", ["NET_ADMIN"])],
+           "initContainers[name=proxy].securityContext.capabilities"),
+    Tamper("declared-container-image", "deployment", "",
+           [{"op": "replace", "path": f"{POD}/containers/1/image", "value": wl.IMAGE}],
+           "containers[name=shipper].image"),
     Tamper("envfrom-secret", "deployment", "",
            [add(f"{POD}/containers/0/envFrom", [{"secretRef": {"name": "db"}}])], "envFrom"),
     Tamper("valuefrom-secret", "deployment", "",

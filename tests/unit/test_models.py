@@ -290,7 +290,7 @@ VIOLATIONS: list[tuple[str, dict[str, Any], str, rules.Rule]] = [
     (
         "secrets mount without secrets",
         {"containers": [side(mountSecrets=True)]},
-        "spec.containers[].mountSecrets",
+        "spec.secrets",
         rules.MOUNT_SECRETS_NEEDS_SECRETS,
     ),
     (

@@ -137,7 +137,7 @@ INIT_CONTAINER_RUNS_ONCE = Rule(
 )
 _NO_SECRETS_MOUNT = "(!has(self.{0}) || self.{0}.all(c, !has(c.mountSecrets) || !c.mountSecrets))"
 MOUNT_SECRETS_NEEDS_SECRETS = Rule(
-    field="spec.containers[].mountSecrets",
+    field="spec.secrets",
     text=(
         "mountSecrets in spec.containers or spec.initContainers needs spec.secrets: there is"
         " no secrets mount without it"
@@ -145,6 +145,7 @@ MOUNT_SECRETS_NEEDS_SECRETS = Rule(
     cel=f"has(self.secrets) || ({_NO_SECRETS_MOUNT.format('containers')}"
     f" && {_NO_SECRETS_MOUNT.format('initContainers')})",
     control="SEC-1",
+    field_path=".secrets",
 )
 NO_WILDCARD_API_GROUPS = Rule(
     field="spec.permissions[].apiGroups",
