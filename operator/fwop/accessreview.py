@@ -1,8 +1,9 @@
 """RBAC-4 at the webhook: nobody grants a workload more than they hold themselves.
 
-For each thing a workload's declared rules grant, one SubjectAccessReview asks the API
-server whether the requesting user (the AdmissionReview's userInfo) may do it in the
-workload's namespace, as Kubernetes RBAC checks a user who writes a Role. Answers are
+For each thing a workload's declared rules grant, and each ConfigMap and claim its volumes
+read, one SubjectAccessReview asks the API server whether the requesting user (the
+AdmissionReview's userInfo) may do it in the workload's namespace, as Kubernetes RBAC
+checks a user who writes a Role. Answers are
 cached for a few seconds per user and question (bounded), asked concurrently, and at most
 ``permissions.MAX_ACCESS_REVIEWS`` per review. Must not: decide which questions to ask or
 word the verdict (``fwop.admission.permissions`` does), or run outside admission (the
@@ -38,7 +39,12 @@ class AccessReviewer:
     ) -> tuple[errors.Problem, ...]:
         """RBAC-4 problems of a workload requested by ``user`` (empty: they hold it all)."""
         wanted = list(
-            dict.fromkeys(a for rule in spec.permissions for a in permissions.accesses(rule))
+            dict.fromkeys(
+                [
+                    *(a for rule in spec.permissions for a in permissions.accesses(rule)),
+                    *(a for _, a in permissions.volume_accesses(spec)),
+                ]
+            )
         )
         name = str(user.get("username") or "the requester")
         if len(wanted) > permissions.MAX_ACCESS_REVIEWS:
@@ -51,7 +57,10 @@ class AccessReviewer:
         identity = json.dumps(dict(user), sort_keys=True, default=str)
         answers = await asyncio.gather(*(self._may(identity, user, a, namespace) for a in wanted))
         denied = {a for a, ok in zip(wanted, answers, strict=True) if not ok}
-        return tuple(permissions.holder_problems(spec, denied, name, namespace))
+        return (
+            *permissions.holder_problems(spec, denied, name, namespace),
+            *permissions.volume_problems(spec, denied, name, namespace),
+        )
 
     async def _may(
         self, identity: str, user: Mapping[str, Any], access: permissions.Access, namespace: str

@@ -294,6 +294,51 @@ VIOLATIONS: list[tuple[str, dict[str, Any], str, rules.Rule]] = [
         rules.MOUNT_SECRETS_NEEDS_SECRETS,
     ),
     (
+        "configMap item out of its volume",
+        {
+            "volumes": [
+                {
+                    "name": "cfg",
+                    "configMap": {"name": "c", "items": [{"key": "k", "path": "../../etc/passwd"}]},
+                }
+            ]
+        },
+        "spec.volumes[0].configMap.items[0].path",
+        rules.NO_PARENT_PATH,
+    ),
+    (
+        "projected source with two kinds",
+        {
+            "volumes": [
+                {
+                    "name": "p",
+                    "projected": {
+                        "sources": [
+                            {
+                                "configMap": {"name": "c"},
+                                "downwardAPI": [{"path": "labels", "fieldPath": "metadata.labels"}],
+                            }
+                        ]
+                    },
+                }
+            ]
+        },
+        "spec.volumes[0].projected.sources[0]",
+        rules.PROJECTED_SOURCE_ONE,
+    ),
+    (
+        "volume without a source",
+        {"volumes": [{"name": "empty"}]},
+        "spec.volumes[0]",
+        rules.VOLUME_SOURCE_ONE,
+    ),
+    (
+        "volume named like the operator's /tmp",
+        {"volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}]},
+        "spec.volumes[0].name",
+        rules.VOLUME_NAME,
+    ),
+    (
         "pci autoscaler down to one pod",
         {
             "profile": "pci",
@@ -647,7 +692,8 @@ def test_only_wire_names_are_accepted_like_the_api_server() -> None:
         (("strategy",), "use spec.rollout"),
         (("sidecars",), "use spec.initContainers with restartPolicy: Always"),
         (("nodeSelector",), "use spec.placement.nodeSelector"),
-        (("volumes",), "nothing yet"),
+        (("volumes", 0, "hostPath"), "never mounts the node's files (POD-5)"),
+        (("volumeMounts", 0, "readOnly"), "use writable"),
         (("containers", 0, "sidecar"), "(fields here: "),
     ],
 )  # fmt: skip

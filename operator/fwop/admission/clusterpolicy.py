@@ -167,6 +167,23 @@ def placement(spec: spec_api.FinancialWorkloadSpec, rules: guardrails.Resolved) 
                             "pod label")  # fmt: skip
 
 
+def _token_audiences(spec: spec_api.FinancialWorkloadSpec, rules: guardrails.Resolved) -> Problems:
+    """IDN-1: a projected token is a credential for its audience, so a grant too."""
+    allowed = rules.identity.token_audiences
+    for index, volume in enumerate(spec.volumes):
+        for at, source in enumerate(volume.projected.sources if volume.projected else ()):
+            token = source.service_account_token
+            if token is None or token.audience in allowed:
+                continue
+            message = (
+                f"token audience {token.audience!r} is not allowed by the cluster policy for"
+                f" profile {spec.profile} (IDN-1); allowed:"
+                f" {_allowed(allowed, 'profiles[].identity.tokenAudiences')}"
+            )
+            field = f"spec.volumes[{index}].projected.sources[{at}].serviceAccountToken.audience"
+            yield errors.Problem(field, message, "IDN-1")
+
+
 def identity(spec: spec_api.FinancialWorkloadSpec, rules: guardrails.Resolved) -> Problems:
     """IDN-1: a cloud identity is a grant; the policy must allow it for the profile.
 
@@ -182,6 +199,7 @@ def identity(spec: spec_api.FinancialWorkloadSpec, rules: guardrails.Resolved) -
                 f" {_allowed(allowed, 'profiles[].identity.azureClientIds')}"
             )
             yield errors.Problem("spec.secrets.azure.clientId", message, "IDN-1")
+    yield from _token_audiences(spec, rules)
     cloud = spec.identity.cloud if spec.identity is not None else None
     if cloud is None:
         return

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from fwop import errors
-from fwop.api import network, pod, quantity, types
+from fwop.api import network, pod, quantity, types, volumes
 from fwop.api import spec as spec_api
 from fwop.render import pod as pod_render
 
@@ -170,7 +170,7 @@ def secrets_mount(spec: spec_api.FinancialWorkloadSpec) -> Problems:
         return
     # Compared as the kernel reads it, up to links: normpath alone keeps a leading // (POSIX
     # leaves its meaning open; Linux reads it as /), so repeated slashes are collapsed first.
-    path = posixpath.normpath(re.sub(r"/{2,}", "/", spec.secrets.mount_path))
+    path = _normal(spec.secrets.mount_path)
     for reserved, what in RESERVED_MOUNTS:
         if _overlap(path, reserved):
             roots = ", ".join(RESERVED_ROOTS[:-1]) + f" and {RESERVED_ROOTS[-1]}"
@@ -182,6 +182,60 @@ def secrets_mount(spec: spec_api.FinancialWorkloadSpec) -> Problems:
             return
 
 
+def _normal(path: str) -> str:
+    return posixpath.normpath(re.sub(r"/{2,}", "/", path))
+
+
+def _mount_problem(
+    spec: spec_api.FinancialWorkloadSpec, field: str, mount: volumes.VolumeMount
+) -> errors.Problem | None:
+    declared = {volume.name: volume for volume in spec.volumes}
+    volume = declared.get(mount.name)
+    if volume is None:
+        names = ", ".join(declared) or "none"
+        message = f'no volume named "{mount.name}" in spec.volumes; declared volumes: {names}'
+        return errors.Problem(f"{field}.name", message)
+    if mount.writable and not volume.writable:
+        message = (
+            f"volume {mount.name} ({volume.sources()[0]}) is read-only; allowed: writable"
+            " mounts of emptyDir, persistentVolumeClaim and ephemeral volumes"
+        )
+        return errors.Problem(f"{field}.writable", message)
+    path = _normal(mount.mount_path)
+    taken = list(RESERVED_MOUNTS)
+    if spec.secrets is not None:
+        taken.append((_normal(spec.secrets.mount_path), "the secrets (spec.secrets.mountPath)"))
+    for reserved, what in taken:
+        if _overlap(path, reserved):
+            message = (
+                f"mountPath {mount.mount_path} overlaps {reserved}, where the pod mounts {what};"
+                " allowed: a directory outside it, such as /etc/app or /var/lib/app"
+            )
+            return errors.Problem(f"{field}.mountPath", message)
+    return None
+
+
+def volume_mounts(spec: spec_api.FinancialWorkloadSpec) -> Problems:
+    """Mounts name declared volumes, write only where they can, keep off the pod's own.
+
+    Each declared volume is mounted somewhere (an unmounted one is most often a typo).
+    """
+    mounted: set[str] = set()
+    for placed in spec.pod_containers():
+        for index, mount in enumerate(placed.container.volume_mounts):
+            mounted.add(mount.name)
+            problem = _mount_problem(spec, placed.field(f"volumeMounts[{index}]"), mount)
+            if problem is not None:
+                yield problem
+    for index, volume in enumerate(spec.volumes):
+        if volume.name not in mounted:
+            message = (
+                f"volume {volume.name} is mounted by no container; allowed: a volumeMounts"
+                " entry naming it (spec.volumeMounts for the main container)"
+            )
+            yield errors.Problem(f"spec.volumes[{index}].name", message)
+
+
 def check(spec: spec_api.FinancialWorkloadSpec) -> Problems:
     """Yield every cross-field problem, in the order of the spec's fields."""
     yield from duplicate_ports(spec)
@@ -190,3 +244,4 @@ def check(spec: spec_api.FinancialWorkloadSpec) -> Problems:
     yield from ingress_ports(spec)
     yield from ip_block_exceptions(spec)
     yield from secrets_mount(spec)
+    yield from volume_mounts(spec)

@@ -144,3 +144,34 @@ def holder_problems(
             "(as Kubernetes RBAC requires for Role writes)"
         )
         yield errors.Problem(f"spec.permissions[{index}]", message, "RBAC-4")
+
+
+def volume_accesses(spec: spec_api.FinancialWorkloadSpec) -> list[tuple[str, Access]]:
+    """(field, access) of what the pods' volumes read: each ConfigMap and claim, by name.
+
+    The kubelet mounts them with its own rights, so whoever declares the volume would read
+    through the pods what RBAC may not let them read themselves.
+    """
+    found: list[tuple[str, Access]] = []
+    for index, volume in enumerate(spec.volumes):
+        field = f"spec.volumes[{index}]"
+        found += [(field, Access("", "configmaps", "", "get", name))
+                  for name in volume.config_maps()]  # fmt: skip
+        if volume.persistent_volume_claim is not None:
+            claim = volume.persistent_volume_claim.claim_name
+            found.append((field, Access("", "persistentvolumeclaims", "", "get", claim)))
+    return found
+
+
+def volume_problems(
+    spec: spec_api.FinancialWorkloadSpec, denied: Set[Access], user: str, namespace: str
+) -> Problems:
+    """RBAC-4: a volume reads only what the requester may read."""
+    for field, item in volume_accesses(spec):
+        if item in denied:
+            message = (
+                f"{user} may not {item.describe()} in namespace {namespace}, so may not mount"
+                " it in a workload, whose pods would read it (RBAC-4); allowed: ConfigMaps"
+                " and claims the requester may get"
+            )
+            yield errors.Problem(field, message, "RBAC-4")

@@ -19,7 +19,7 @@ from typing import Annotated
 
 import pydantic
 
-from fwop.api import pod, rules, types
+from fwop.api import pod, rules, types, volumes
 
 MAIN = "app"
 """Name of the main container, declared by the spec's own fields."""
@@ -68,6 +68,11 @@ class Container(types.Model):
     """CPU and memory requests and limits, all required (POD-6)."""
     probes: pod.Probes | None = None
     """Liveness, readiness and startup probes of this container."""
+    volume_mounts: Annotated[
+        tuple[volumes.VolumeMount, ...],
+        pydantic.Field(max_length=volumes.MAX_MOUNTS, json_schema_extra=volumes.LIST_MAP_BY_PATH),
+    ] = ()
+    """Volumes of spec.volumes this container sees, read-only unless writable."""
     mount_secrets: types.Bool = False
     """Mount the workload's secrets (spec.secrets) in this container too, read-only at the
     same path; without it the container does not see them (SEC-1)."""

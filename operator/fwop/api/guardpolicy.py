@@ -360,8 +360,13 @@ def _deployments() -> Guard:
         Rule(
             "pod-volumes",
             f"!has({pod}.volumes) || {pod}.volumes.all(v, has(v.emptyDir)"
+            " || has(v.configMap) || has(v.persistentVolumeClaim) || has(v.ephemeral)"
+            " || (has(v.projected) && (!has(v.projected.sources) || v.projected.sources.all(s,"
+            " has(s.configMap) || has(s.downwardAPI) || has(s.serviceAccountToken))))"
             f" || (has(v.csi) && v.csi.driver == '{CSI_DRIVER}'))",
-            f"mount volumes other than emptyDir and the {CSI_DRIVER} CSI driver (SEC-1)",
+            "mount volumes other than emptyDir, configMap, projected (configMap, downwardAPI,"
+            " serviceAccountToken), persistentVolumeClaim, ephemeral and the"
+            f" {CSI_DRIVER} CSI driver (SEC-1, POD-5)",
         ),
         Rule(
             "pod-secret-env",

@@ -176,7 +176,10 @@ ANY_PLACEMENT = PlacementGuardrails()
 
 
 class IdentityGuardrails(types.Model):
-    """Which cloud identities a profile's pods may assume (IDN-1); unset or [] allows none."""
+    """Which cloud identities and token audiences a profile's pods may hold (IDN-1).
+
+    Unset or [] allows none.
+    """
 
     aws_role_arns: Annotated[tuple[types.Str2048, ...], pydantic.Field(max_length=32)] = ()
     """IAM role ARNs, each exact or ending in * for a prefix (such as
@@ -186,6 +189,10 @@ class IdentityGuardrails(types.Model):
     project (such as @bank-prod.iam.gserviceaccount.com)."""
     azure_client_ids: Annotated[tuple[identity.Uuid, ...], pydantic.Field(max_length=32)] = ()
     """Client IDs of Entra applications or managed identities."""
+    token_audiences: Annotated[tuple[types.Str253, ...], pydantic.Field(max_length=32)] = ()
+    """Audiences a projected ServiceAccount token (spec.volumes[].projected) may be minted
+    for, such as vault or sts.amazonaws.com; never the API server's own, which would undo
+    RBAC-1's unmounted token."""
 
     def allows(self, cloud: identity.CloudIdentity) -> tuple[str, str, tuple[str, ...]] | None:
         """None when allowed, else (field, value, what the policy allows)."""

@@ -147,6 +147,33 @@ MOUNT_SECRETS_NEEDS_SECRETS = Rule(
     control="SEC-1",
     field_path=".secrets",
 )
+NO_PARENT_PATH = Rule(
+    field="spec.volumes path",
+    text="a file path in spec.volumes is relative and has no '..' segment",
+    cel="!self.matches('(^|/)[.][.](/|$)')",
+)
+PROJECTED_SOURCE_ONE = Rule(
+    field="spec.volumes[].projected.sources[]",
+    text="a projected source in spec.volumes sets exactly one of configMap, downwardAPI or"
+    " serviceAccountToken",
+    cel="(has(self.configMap) ? 1 : 0) + (has(self.downwardAPI) ? 1 : 0)"
+    " + (has(self.serviceAccountToken) ? 1 : 0) == 1",
+)
+VOLUME_SOURCE_ONE = Rule(
+    field="spec.volumes[]",
+    text="a volume in spec.volumes sets exactly one of configMap, projected, emptyDir,"
+    " persistentVolumeClaim or ephemeral (hostPath, secret and other types are never"
+    " allowed: POD-5, SEC-1)",
+    cel="(has(self.configMap) ? 1 : 0) + (has(self.projected) ? 1 : 0)"
+    " + (has(self.emptyDir) ? 1 : 0) + (has(self.persistentVolumeClaim) ? 1 : 0)"
+    " + (has(self.ephemeral) ? 1 : 0) == 1",
+)
+VOLUME_NAME = Rule(
+    field="spec.volumes[].name",
+    text="spec.volumes[].name: tmp and secrets-store are the operator's own volumes",
+    cel="self.name != 'tmp' && self.name != 'secrets-store'",
+    field_path=".name",
+)
 NO_WILDCARD_API_GROUPS = Rule(
     field="spec.permissions[].apiGroups",
     text="spec.permissions[].apiGroups must not contain '*'",
@@ -396,6 +423,10 @@ ALL: tuple[Rule, ...] = (
     CONTAINER_NAMES_UNIQUE,
     INIT_CONTAINER_RUNS_ONCE,
     MOUNT_SECRETS_NEEDS_SECRETS,
+    NO_PARENT_PATH,
+    PROJECTED_SOURCE_ONE,
+    VOLUME_SOURCE_ONE,
+    VOLUME_NAME,
     NO_WILDCARD_API_GROUPS,
     NO_WILDCARD_RESOURCES,
     NO_WILDCARD_VERBS,

@@ -19,6 +19,7 @@ from fwop.api import identity as identity_api
 from fwop.api import network as network_api
 from fwop.api import placement as placement_api
 from fwop.api import secrets as secrets_api
+from fwop.api import volumes as volumes_api
 
 _SET: dict[str, str] = {"x-kubernetes-list-type": "set"}
 MIN_PCI_REPLICAS = 2
@@ -45,6 +46,7 @@ class ManagedField(enum.StrEnum):
 
 
 _Named = pod.EnvVar | pod.ContainerPort
+_Listed = containers_api.Container | volumes_api.Volume
 
 
 class Residency(types.Model):
@@ -121,6 +123,23 @@ class FinancialWorkloadSpec(types.Model):
     """CPU and memory requests and limits, all required (POD-6)."""
     probes: pod.Probes | None = None
     """Liveness, readiness and startup probes of the main container."""
+    volume_mounts: Annotated[
+        tuple[volumes_api.VolumeMount, ...],
+        pydantic.Field(
+            max_length=volumes_api.MAX_MOUNTS, json_schema_extra=volumes_api.LIST_MAP_BY_PATH
+        ),
+    ] = ()
+    """Volumes of spec.volumes the main container sees, read-only unless writable."""
+    volumes: Annotated[
+        tuple[volumes_api.Volume, ...],
+        pydantic.Field(
+            max_length=volumes_api.MAX_VOLUMES, json_schema_extra=types.LIST_MAP_BY_NAME
+        ),
+    ] = ()
+    """Volumes the containers mount: configMap, projected, emptyDir (with a sizeLimit),
+    persistentVolumeClaim or ephemeral; never hostPath or a Secret."""
+    tmp_size_limit: types.Quantity = "64Mi"
+    """Size of the writable emptyDir at /tmp that every container mounts."""
     containers: Annotated[
         tuple[containers_api.Container, ...],
         pydantic.Field(
@@ -172,11 +191,11 @@ class FinancialWorkloadSpec(types.Model):
         types.check_unique_names(value, f"spec.{info.field_name}")
         return value
 
-    @pydantic.field_validator("containers", "init_containers")
+    @pydantic.field_validator("containers", "init_containers", "volumes")
     @classmethod
     def _unique_containers(
-        cls, value: tuple[containers_api.Container, ...], info: pydantic.ValidationInfo
-    ) -> tuple[containers_api.Container, ...]:
+        cls, value: tuple[_Listed, ...], info: pydantic.ValidationInfo
+    ) -> tuple[_Listed, ...]:
         types.check_unique_names(value, f"spec.{info.field_name}")
         return value
 
@@ -222,6 +241,7 @@ class FinancialWorkloadSpec(types.Model):
             ports=self.ports,
             resources=self.resources,
             probes=self.probes,
+            volume_mounts=self.volume_mounts,
             mount_secrets=self.secrets is not None,
         )
 

@@ -133,10 +133,10 @@ HINTS: Mapping[str, str] = {
         ("hostNetwork", "hostPID", "hostIPC", "privileged"),
         "nothing: a workload never shares the node's namespaces (POD-5)",
     ),
-    **dict.fromkeys(
-        ("volumes", "volumeMounts"),
-        "nothing yet: v1alpha1 mounts a writable /tmp and secrets from spec.secrets (docs/api.md)",
-    ),
+    "hostPath": "nothing: a workload never mounts the node's files (POD-5); use emptyDir,"
+    " persistentVolumeClaim or ephemeral",
+    "secret": "spec.secrets (SEC-1): secrets come from an external store, never a Secret",
+    "readOnly": "writable (mounts are read-only unless writable: true)",
 }
 """Fields of other APIs (a Deployment's, mostly) and where a FinancialWorkload says it."""
 

@@ -9,7 +9,7 @@ hostPath volumes (POD-5); PSS restricted on the namespace refuses them anyway.
 
 from __future__ import annotations
 
-from fwop.api import containers, placement, pod
+from fwop.api import containers, placement, pod, volumes
 from fwop.render import meta, scheduling, secretproviderclass, serviceaccount
 
 CONTAINER = containers.MAIN
@@ -17,7 +17,6 @@ _BEFORE_APP = (containers.Role.INIT, containers.Role.SIDECAR)
 RUN_AS = 10001  # fixed non-root UID/GID; PSS restricted forbids 0
 TMP_VOLUME = "tmp"
 TMP_PATH = "/tmp"
-TMP_SIZE_LIMIT = "64Mi"
 SECRETS_VOLUME = "secrets-store"
 CSI_DRIVER = "secrets-store.csi.k8s.io"
 
@@ -77,19 +76,77 @@ def _mounts(ctx: meta.Context, declared: containers.Container) -> list[meta.Mani
         mounts.append(
             {"name": SECRETS_VOLUME, "mountPath": ctx.spec.secrets.mount_path, "readOnly": True}
         )
+    mounts.extend(
+        {"name": m.name, "mountPath": m.mount_path, "readOnly": not m.writable}
+        for m in declared.volume_mounts
+    )
     return mounts
 
 
+def _items(source: volumes.ConfigMapSource) -> meta.Manifest:
+    out: meta.Manifest = {"name": source.name}
+    if source.items:
+        out["items"] = [{"key": item.key, "path": item.path} for item in source.items]
+    if source.optional:
+        out["optional"] = True
+    return out
+
+
+def _projected(source: volumes.ProjectedSource) -> meta.Manifest:
+    if source.config_map is not None:
+        return {"configMap": _items(source.config_map)}
+    if source.downward_api is not None:
+        items = [{"path": i.path, "fieldRef": {"apiVersion": "v1", "fieldPath": str(i.field_path)}}
+                 for i in source.downward_api]  # fmt: skip
+        return {"downwardAPI": {"items": items}}
+    token = source.service_account_token
+    assert token is not None  # the model holds exactly one source
+    return {"serviceAccountToken": {"audience": token.audience,
+            "expirationSeconds": token.expiration_seconds, "path": token.path}}  # fmt: skip
+
+
+def _ephemeral(ctx: meta.Context, claim: volumes.Ephemeral) -> meta.Manifest:
+    spec = {
+        "accessModes": [str(claim.access_mode)],
+        "storageClassName": claim.storage_class_name,
+        "resources": {"requests": {"storage": claim.size}},
+    }
+    return {"volumeClaimTemplate": {"metadata": {"labels": meta.labels(ctx.name)}, "spec": spec}}
+
+
+def _volume(ctx: meta.Context, volume: volumes.Volume, written: set[str]) -> meta.Manifest:
+    out: meta.Manifest = {"name": volume.name}
+    if volume.config_map is not None:
+        out["configMap"] = _items(volume.config_map)
+    elif volume.projected is not None:
+        out["projected"] = {"sources": [_projected(s) for s in volume.projected.sources]}
+    elif volume.empty_dir is not None:
+        out["emptyDir"] = {"sizeLimit": volume.empty_dir.size_limit}
+        if volume.empty_dir.medium is not None:
+            out["emptyDir"]["medium"] = str(volume.empty_dir.medium)
+    elif volume.persistent_volume_claim is not None:
+        out["persistentVolumeClaim"] = {"claimName": volume.persistent_volume_claim.claim_name,
+                                        "readOnly": volume.name not in written}  # fmt: skip
+    elif volume.ephemeral is not None:
+        out["ephemeral"] = _ephemeral(ctx, volume.ephemeral)
+    return out
+
+
 def _volumes(ctx: meta.Context) -> list[meta.Manifest]:
-    volumes: list[meta.Manifest] = [{"name": TMP_VOLUME, "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}}]
+    tmp = {"name": TMP_VOLUME, "emptyDir": {"sizeLimit": ctx.spec.tmp_size_limit}}
+    out: list[meta.Manifest] = [tmp]
     if ctx.spec.secrets is not None:
         csi = {
             "driver": CSI_DRIVER,
             "readOnly": True,
             "volumeAttributes": {"secretProviderClass": secretproviderclass.name(ctx)},
         }
-        volumes.append({"name": SECRETS_VOLUME, "csi": csi})
-    return volumes
+        out.append({"name": SECRETS_VOLUME, "csi": csi})
+    # A claim nobody writes is attached read-only too, not only mounted so.
+    written = {m.name for p in ctx.spec.pod_containers()
+               for m in p.container.volume_mounts if m.writable}  # fmt: skip
+    out.extend(_volume(ctx, volume, written) for volume in ctx.spec.volumes)
+    return out
 
 
 def _pre_stop(ctx: meta.Context) -> meta.Manifest | None:
