@@ -426,10 +426,16 @@ class Cluster:
         )
 
     def _addons(self, bins: Binaries) -> None:
-        """CRDs of other projects that the operator writes to (cluster/crds/)."""
+        """CRDs the operator writes to (cluster/crds/), and storage for claims.
+
+        The storage is a pool of static volumes behind a default StorageClass
+        (cluster/storage.yaml).
+        """
         crds = str(REPO / "cluster" / "crds")
         self.kubectl(bins, "apply", "--server-side", "--field-manager=localcluster", "-f", crds)
         self.kubectl(bins, "wait", "--for=condition=Established", "--timeout=60s", "-f", crds)
+        storage = str(REPO / "cluster" / "storage.yaml")
+        self.kubectl(bins, "apply", "--server-side", "--field-manager=localcluster", "-f", storage)
 
     # ---- PKI -----------------------------------------------------------------------------
 

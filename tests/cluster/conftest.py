@@ -272,6 +272,9 @@ def crds(kube: Kube) -> None:
         if kube.kubectl("get", "-f", str(crd), check=False).returncode != 0:
             kube.kubectl("create", "-f", str(crd))
     kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+    if kube.local:  # a cluster started before cluster/storage.yaml existed lacks it
+        kube.kubectl("apply", "--server-side", "--field-manager=localcluster", "-f",
+                     str(REPO / "cluster" / "storage.yaml"))  # fmt: skip
     # The cluster policy the suite runs under (without one, nothing would be admitted).
     kube.kubectl(
         "apply", "--server-side", "--force-conflicts", "-f",

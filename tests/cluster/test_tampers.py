@@ -1,4 +1,4 @@
-"""Drift of every field: 33 tampers across every child kind and the namespace, on a real cluster.
+"""Drift of every field: 35 tampers across every child kind and the namespace, on a real cluster.
 
 Each tamper is a JSON patch (or a delete) as a person or a rogue tool would make it, under
 its own field manager. Under enforce the child must come back, whole, to what it was
@@ -64,6 +64,14 @@ def full_spec(enforcement: str, profile: str = "pci") -> dict[str, Any]:
         probes=PROBES,
         initContainers=[PROXY],
         containers=[SHIPPER],
+        volumes=[
+            {"name": "config", "configMap": {"name": "tamp-config", "optional": True}},
+            {"name": "cache", "emptyDir": {"sizeLimit": "64Mi"}},
+        ],
+        volumeMounts=[
+            {"name": "config", "mountPath": "/etc/app"},
+            {"name": "cache", "mountPath": "/var/cache/app", "writable": True},
+        ],
         permissions=[{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
         network={
             "ingress": [
@@ -133,6 +141,14 @@ TAMPERS = [
     Tamper("declared-container-image", "deployment", "",
            [{"op": "replace", "path": f"{POD}/containers/1/image", "value": wl.IMAGE}],
            "containers[name=shipper].image"),
+    # Mounts of the main container: tmp, secrets-store, config (2), cache (3).
+    Tamper("config-mount-writable", "deployment", "",
+           [{"op": "replace", "path": f"{POD}/containers/0/volumeMounts/2/readOnly",
+             "value": False}],
+           "volumeMounts[name=config].readOnly"),
+    Tamper("cache-size-limit", "deployment", "",
+           [{"op": "replace", "path": f"{POD}/volumes/3/emptyDir/sizeLimit", "value": "100Gi"}],
+           "volumes[name=cache].emptyDir.sizeLimit"),
     Tamper("envfrom-secret", "deployment", "",
            [add(f"{POD}/containers/0/envFrom", [{"secretRef": {"name": "db"}}])], "envFrom"),
     Tamper("valuefrom-secret", "deployment", "",

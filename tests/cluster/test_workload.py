@@ -28,7 +28,9 @@ PSS = {
 
 
 def _workload_docs(path: Path) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(path.read_text()) if d and d["kind"] != "Namespace"]
+    return [
+        d for d in yaml.safe_load_all(path.read_text()) if d and d["kind"] == "FinancialWorkload"
+    ]
 
 
 @pytest.fixture(scope="module")

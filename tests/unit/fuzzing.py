@@ -670,6 +670,43 @@ def add_container(draw: Draw, case: Case) -> None:
     case.steps.append(f"{key} {container}")
 
 
+VOLUMES: tuple[tuple[Doc, str, bool], ...] = (
+    ({"configMap": {"name": "app-config"}}, "/etc/app", False),
+    ({"configMap": {"name": "app-config", "items": [{"key": "a", "path": "../a"}]}}, "/etc/a",
+     False),
+    ({"emptyDir": {"sizeLimit": "1Gi"}}, "/var/cache/app", True),
+    ({"emptyDir": {"sizeLimit": "64Mi", "medium": "Memory"}}, "/tmp/cache", True),
+    ({"emptyDir": {}}, "/scratch", True),
+    ({"persistentVolumeClaim": {"claimName": "ledger-journal"}}, "/var/lib/ledger", True),
+    ({"ephemeral": {"storageClassName": "standard", "size": "10Gi"}}, "/scratch", True),
+    ({"projected": {"sources": [{"serviceAccountToken": {"audience": "vault",
+                                                         "path": "token"}}]}},
+     "/var/run/vault", False),
+    ({"projected": {"sources": [{"downwardAPI": [{"path": "labels",
+                                                  "fieldPath": "metadata.labels"}]}]}},
+     "/etc/podinfo", False),
+    ({"hostPath": {"path": "/"}}, "/host", False),
+    ({"secret": {"secretName": "db"}}, "/etc/db", False),
+    ({"configMap": {"name": "app-config"}}, "/var/run/secrets/kubernetes.io/serviceaccount",
+     False),
+)  # fmt: skip
+"""(volume source, mount path, writable): what teams write, and a few that must be refused."""
+
+
+def add_volume(draw: Draw, case: Case) -> None:
+    """Declare a volume and mount it in the main or an extra container (rarely nowhere)."""
+    spec = _spec(case)
+    source, path, writable = draw(st.sampled_from(VOLUMES))
+    name = draw(st.sampled_from(("data", "config", "cache", "tmp")))
+    spec.setdefault("volumes", []).append({"name": name, **copy.deepcopy(source)})
+    if kind_of(draw, mounted=6, unmounted=1) == "mounted":
+        mount: Doc = {"name": name, "mountPath": path}
+        if writable or kind_of(draw, honest=5, forced=1) == "forced":
+            mount["writable"] = True
+        _target(draw, case).setdefault("volumeMounts", []).append(mount)
+    case.steps.append(f"volume {name} {source} at {path}")
+
+
 def set_image(draw: Draw, case: Case) -> None:
     """Replace the image: trusted registries, others, tags, short digests."""
     image = draw(st.sampled_from(IMAGES))
@@ -755,6 +792,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     set_identity,
     add_container,
     add_container,
+    add_volume,
+    add_volume,
 )
 """Every mutation; env and args (where secrets hide), permissions and flows come up more."""
 

@@ -324,7 +324,7 @@ def test_evaluate_judges_a_parsed_workload_like_review() -> None:
 def test_examples_pass_under_the_example_policy(path: pathlib.Path) -> None:
     example_policy = policy_api.parse(yaml.safe_load(EXAMPLE_POLICY.read_text(encoding="utf-8")))
     docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-    namespace, workload = docs
+    namespace, workload = docs[0], docs[-1]
     labels = {"kubernetes.io/metadata.name": namespace["metadata"]["name"]}
     labels.update(namespace["metadata"].get("labels", {}))
     assert review.review(workload, example_policy, labels) == ()

@@ -46,8 +46,8 @@ def test_examples_pass_with_the_example_policy(capsys: pytest.CaptureFixture[str
     code, out, err = run(capsys, "check", "--policy", str(EXAMPLE_POLICY), *paths)
     assert (code, out) == (0, "")
     assert err == (
-        "fwctl check: 3 file(s), 6 document(s), 3 skipped (Namespace 3);"
-        " 3 FinancialWorkload(s), 0 with violations: pass\n"
+        "fwctl check: 4 file(s), 10 document(s), 6 skipped (ConfigMap 1, Namespace 4,"
+        " PersistentVolumeClaim 1); 4 FinancialWorkload(s), 0 with violations: pass\n"
     )
 
 

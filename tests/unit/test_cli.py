@@ -36,6 +36,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_examples_exist() -> None:
     assert [path.name for path in EXAMPLES] == [
         "batch-reconciliation.yaml",
+        "ledger-consumer.yaml",
         "payments-api.yaml",
         "trading-gateway.yaml",
     ]
@@ -69,9 +70,12 @@ def test_examples_match_their_golden_rendering(
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_examples_declare_their_namespace_first(example: pathlib.Path) -> None:
     docs = list(yaml.safe_load_all(example.read_text(encoding="utf-8")))
-    assert [doc["kind"] for doc in docs] == ["Namespace", "FinancialWorkload"]
-    assert docs[0]["metadata"]["name"] == docs[1]["metadata"]["namespace"]
-    regions = set(docs[1]["spec"].get("residency", {}).get("regions", []))
+    kinds = [doc["kind"] for doc in docs]
+    # What the workload needs of the namespace (a claim, a ConfigMap) comes between.
+    assert (kinds[0], kinds[-1]) == ("Namespace", "FinancialWorkload")
+    assert set(kinds[1:-1]) <= {"PersistentVolumeClaim", "ConfigMap"}
+    assert {doc["metadata"].get("namespace") for doc in docs[1:]} == {docs[0]["metadata"]["name"]}
+    regions = set(docs[-1]["spec"].get("residency", {}).get("regions", []))
     assert regions <= {"eu-west-1", "eu-central-1"}
 
 

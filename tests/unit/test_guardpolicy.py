@@ -349,7 +349,13 @@ def test_pods_services_and_secret_classes_are_what_the_guard_allows(
             spec = child["spec"]["template"]["spec"]
             assert spec["serviceAccountName"] == child["metadata"]["name"]
             for volume in spec.get("volumes", []):
-                assert "emptyDir" in volume or volume["csi"]["driver"] == guardpolicy.CSI_DRIVER
+                if "csi" in volume:
+                    assert volume["csi"]["driver"] == guardpolicy.CSI_DRIVER
+                else:
+                    assert {"emptyDir", "configMap", "projected", "persistentVolumeClaim",
+                            "ephemeral"} & set(volume), volume  # fmt: skip
+                for source in volume.get("projected", {}).get("sources", []):
+                    assert not {"secret", "clusterTrustBundle"} & set(source), source
             for container in spec.get("initContainers", []) + spec["containers"]:
                 assert not container.get("envFrom")
                 assert all("valueFrom" not in env for env in container.get("env", []))

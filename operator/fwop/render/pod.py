@@ -76,8 +76,10 @@ def _mounts(ctx: meta.Context, declared: containers.Container) -> list[meta.Mani
         mounts.append(
             {"name": SECRETS_VOLUME, "mountPath": ctx.spec.secrets.mount_path, "readOnly": True}
         )
+    # readOnly is omitted when false, as the API server stores it (a false would read as
+    # drift on every pass).
     mounts.extend(
-        {"name": m.name, "mountPath": m.mount_path, "readOnly": not m.writable}
+        {"name": m.name, "mountPath": m.mount_path, **({} if m.writable else {"readOnly": True})}
         for m in declared.volume_mounts
     )
     return mounts
@@ -125,8 +127,10 @@ def _volume(ctx: meta.Context, volume: volumes.Volume, written: set[str]) -> met
         if volume.empty_dir.medium is not None:
             out["emptyDir"]["medium"] = str(volume.empty_dir.medium)
     elif volume.persistent_volume_claim is not None:
-        out["persistentVolumeClaim"] = {"claimName": volume.persistent_volume_claim.claim_name,
-                                        "readOnly": volume.name not in written}  # fmt: skip
+        claim: meta.Manifest = {"claimName": volume.persistent_volume_claim.claim_name}
+        if volume.name not in written:
+            claim["readOnly"] = True
+        out["persistentVolumeClaim"] = claim
     elif volume.ephemeral is not None:
         out["ephemeral"] = _ephemeral(ctx, volume.ephemeral)
     return out
