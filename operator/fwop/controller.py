@@ -720,6 +720,7 @@ class Controller:
             secrets_declared=parsed.spec.secrets is not None,
             secrets_missing_kind=results.missing_kind,
             deployment=next((c for c in results.live if c["kind"] == "Deployment"), None),
+            cronjob=next((c for c in results.live if c["kind"] == "CronJob"), None),
             children=tuple(results.live),
             drift=tuple(entries),
             drifted=drifted,
@@ -872,14 +873,21 @@ class Controller:
         results: execute.Results,
         log: Any,
     ) -> None:
-        """Judge the running pods against the Deployment's template (pod drift)."""
-        rendered = next((d for d in desired if d["kind"] == "Deployment"), None)
+        """Judge the running pods against their controller's template (pod drift).
+
+        A CronJob's pods come from Jobs made from older templates too, so their images are
+        not compared; everything else is.
+        """
+        rendered = next((d for d in desired if d["kind"] in ("Deployment", "CronJob")), None)
         if rendered is None:
             return
-        live = next((c for c in results.live if c["kind"] == "Deployment"), None)
-        settled = pods.settled(live)
+        if rendered["kind"] == "CronJob":
+            template, settled = rendered["spec"]["jobTemplate"]["spec"]["template"], False
+        else:
+            live = next((c for c in results.live if c["kind"] == "Deployment"), None)
+            template, settled = rendered["spec"]["template"], pods.settled(live)
         for pod in self.store.pods_of(ctx.owner):
-            found = pods.judge(rendered["spec"]["template"], pod, settled, healed=ctx.enforce)
+            found = pods.judge(template, pod, settled, healed=ctx.enforce)
             if found:
                 await self.executor.heal_pod(body, pod, found, results, log)
 
@@ -981,9 +989,15 @@ def _rollout(deployment: Mapping[str, Any] | None) -> Any:
 
 # Children are written in waves, each wave at once: the namespace's Pod Security labels,
 # then everything that guards the pods (identity, RBAC, network fence, secrets, Service),
-# then the Deployment, then its PodDisruptionBudget and autoscaler. No pod runs before its
-# fence.
-_WAVE_OF = {"Namespace": 0, "Deployment": 2, "PodDisruptionBudget": 3, "HorizontalPodAutoscaler": 3}
+# then the Deployment (or CronJob), then its PodDisruptionBudget and autoscaler. No pod
+# runs before its fence.
+_WAVE_OF = {
+    "Namespace": 0,
+    "Deployment": 2,
+    "CronJob": 2,
+    "PodDisruptionBudget": 3,
+    "HorizontalPodAutoscaler": 3,
+}
 
 
 def _waves(children: list[tuple[dict[str, Any], str]]) -> list[list[tuple[dict[str, Any], str]]]:

@@ -707,6 +707,27 @@ def add_volume(draw: Draw, case: Case) -> None:
     case.steps.append(f"volume {name} {source} at {path}")
 
 
+JOBS: tuple[Doc, ...] = (
+    {"schedule": "0 2 * * *", "timeZone": "Europe/London"},
+    {"schedule": "@hourly", "concurrencyPolicy": "Replace", "backoffLimit": 0},
+    {"schedule": "*/15 * * * *", "activeDeadlineSeconds": 600, "parallelism": 2,
+     "completions": 4},
+    {"schedule": "CRON_TZ=UTC 0 2 * * *"},
+    {"schedule": "0 2 * * *", "timeZone": "Mars/Olympus_Mons"},
+    {"schedule": "0 2 * *"},
+)  # fmt: skip
+
+
+def set_job(draw: Draw, case: Case) -> None:
+    """Make the workload a scheduled job (sometimes keeping what only a service may have)."""
+    spec = _spec(case)
+    spec["job"] = copy.deepcopy(draw(st.sampled_from(JOBS)))
+    if kind_of(draw, batch=3, service=1) == "batch":
+        for field in ("ports", "autoscaling", "rollout", "externallyManaged"):
+            spec.pop(field, None)
+    case.steps.append(f"job {spec['job']}")
+
+
 def set_image(draw: Draw, case: Case) -> None:
     """Replace the image: trusted registries, others, tags, short digests."""
     image = draw(st.sampled_from(IMAGES))
@@ -794,6 +815,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     add_container,
     add_volume,
     add_volume,
+    set_job,
 )
 """Every mutation; env and args (where secrets hide), permissions and flows come up more."""
 

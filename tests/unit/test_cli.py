@@ -132,7 +132,7 @@ def test_rule_violations_are_one_line_each_naming_file_field_and_control(
         f"{path}:13: app (document 2): spec.image: spec.image must be pinned by digest as"
         " <repository>@sha256:<64 hex>; tags, including latest, are rejected (IMG-1)",
         f"{path}:21: app (document 2): spec.replicas: spec.replicas must be at least 2 under"
-        " profile pci (AVL-1)",
+        " profile pci (a spec.job excepted) (AVL-1)",
         f"{path}:27: app (document 2): spec.permissions[0].verbs: spec.permissions[].verbs must"
         " not contain '*' (RBAC-2)",
     ]

@@ -292,6 +292,7 @@ PLACEMENT = {
     rules.PROJECTED_SOURCE_ONE: {"spec.volumes[].projected.sources[]"},
     rules.VOLUME_SOURCE_ONE: {"spec.volumes[]"},
     rules.VOLUME_NAME: {"spec.volumes[]"},
+    rules.JOB_RUNS_TO_COMPLETION: {"spec"},
     rules.VAULT_BLOCK: {"spec.secrets"},
     rules.AZURE_BLOCK: {"spec.secrets"},
     rules.AWS_BLOCK: {"spec.secrets"},

@@ -79,11 +79,15 @@ def _of_kind(children: list[meta.Manifest], kind: str) -> list[meta.Manifest]:
 
 
 def pod_problems(children: list[meta.Manifest]) -> list[str]:
-    """PSS restricted breaches of the Deployment's pod template."""
-    deployments = _of_kind(children, "Deployment")
-    if len(deployments) != 1:
-        return [f"expected one Deployment, rendered {len(deployments)}"]
-    return pss.template(deployments[0]["spec"]["template"])
+    """PSS restricted breaches of the pod template of the Deployment or CronJob."""
+    controllers = [*_of_kind(children, "Deployment"), *_of_kind(children, "CronJob")]
+    if len(controllers) != 1:
+        return [f"expected one Deployment or CronJob, rendered {len(controllers)}"]
+    spec = controllers[0]["spec"]
+    template = (
+        spec["jobTemplate"]["spec"]["template"] if "jobTemplate" in spec else spec["template"]
+    )
+    return pss.template(template)
 
 
 def secret_problems(children: list[meta.Manifest], planted: list[str]) -> list[str]:

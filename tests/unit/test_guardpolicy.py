@@ -241,7 +241,11 @@ RATCHETS = [r for r in RULES if r.before]
 
 def test_only_fields_the_operator_does_not_own_ratchet() -> None:
     """Env and externalIPs are not the operator's (SSA leaves them): the rest is strict."""
-    assert [r.key for r in RATCHETS] == ["service-external-ips", "pod-secret-env"]
+    assert [r.key for r in RATCHETS] == [
+        "service-external-ips",
+        "pod-secret-env",
+        "cronjob-pod-secret-env",
+    ]
 
 
 @pytest.mark.parametrize("rule", RATCHETS, ids=lambda r: r.key)

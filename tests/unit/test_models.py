@@ -339,6 +339,12 @@ VIOLATIONS: list[tuple[str, dict[str, Any], str, rules.Rule]] = [
         rules.VOLUME_NAME,
     ),
     (
+        "scheduled job with a port",
+        {"job": {"schedule": "0 2 * * *"}, "ports": [{"name": "http", "containerPort": 8080}]},
+        "spec.job",
+        rules.JOB_RUNS_TO_COMPLETION,
+    ),
+    (
         "pci autoscaler down to one pod",
         {
             "profile": "pci",

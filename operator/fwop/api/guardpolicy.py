@@ -54,6 +54,7 @@ CHILDREN: tuple[tuple[str, str], ...] = (
     ("networking.k8s.io", "networkpolicies"),
     ("secrets-store.csi.x-k8s.io", "secretproviderclasses"),
     ("apps", "deployments"),
+    ("batch", "cronjobs"),
     ("", "services"),
     ("policy", "poddisruptionbudgets"),
     ("autoscaling", "horizontalpodautoscalers"),
@@ -336,9 +337,8 @@ def _networkpolicies() -> Guard:
                  WRITES, rules)  # fmt: skip
 
 
-def _no_secret_env(obj: str) -> str:
-    """CEL: no container or init container of ``obj``'s pods takes a Secret into its env."""
-    pod = f"{obj}.spec.template.spec"
+def _no_secret_env(pod: str) -> str:
+    """CEL: no container or init container of the pod spec ``pod`` takes a Secret into its env."""
     secret_env = (
         "(!has(c.env) || c.env.all(e, !has(e.valueFrom) || !has(e.valueFrom.secretKeyRef)))"
         " && (!has(c.envFrom) || c.envFrom.all(e, !has(e.secretRef)))"
@@ -349,16 +349,17 @@ def _no_secret_env(obj: str) -> str:
     )
 
 
-def _deployments() -> Guard:
-    pod = "object.spec.template.spec"
-    rules = (
+def _pod_rules(template: str, kind: str, prefix: str) -> tuple[Rule, ...]:
+    """The pod rules of a pod controller whose pod spec is at ``template`` (no object.)."""
+    pod = f"object.{template}"
+    return (
         Rule(
-            "pod-serviceaccount",
+            f"{prefix}serviceaccount",
             f"has({pod}.serviceAccountName) && {pod}.serviceAccountName == object.metadata.name",
-            "run pods under any ServiceAccount but the one named like the Deployment (RBAC-1)",
+            f"run pods under any ServiceAccount but the one named like the {kind} (RBAC-1)",
         ),
         Rule(
-            "pod-volumes",
+            f"{prefix}volumes",
             f"!has({pod}.volumes) || {pod}.volumes.all(v, has(v.emptyDir)"
             " || has(v.configMap) || has(v.persistentVolumeClaim) || has(v.ephemeral)"
             " || (has(v.projected) && (!has(v.projected.sources) || v.projected.sources.all(s,"
@@ -369,13 +370,22 @@ def _deployments() -> Guard:
             f" {CSI_DRIVER} CSI driver (SEC-1, POD-5)",
         ),
         Rule(
-            "pod-secret-env",
-            _no_secret_env("object"),
+            f"{prefix}secret-env",
+            _no_secret_env(pod),
             "put Kubernetes Secrets into a container's environment (SEC-1)",
-            before=_no_secret_env("oldObject"),
+            before=_no_secret_env(f"oldObject.{template}"),
         ),
     )
+
+
+def _deployments() -> Guard:
+    rules = _pod_rules("spec.template.spec", "Deployment", "pod-")
     return Guard(f"{NAME}-deployments", (("apps", ("deployments",)),), WRITES, rules)
+
+
+def _cronjobs() -> Guard:
+    rules = _pod_rules("spec.jobTemplate.spec.template.spec", "CronJob", "cronjob-pod-")
+    return Guard(f"{NAME}-cronjobs", (("batch", ("cronjobs",)),), WRITES, rules)
 
 
 def _secretproviderclasses() -> Guard:
@@ -484,6 +494,7 @@ def guards() -> list[Guard]:
         _services(),
         _networkpolicies(),
         _deployments(),
+        _cronjobs(),
         _secretproviderclasses(),
         _namespaces(),
         _pods(),

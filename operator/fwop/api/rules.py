@@ -174,6 +174,15 @@ VOLUME_NAME = Rule(
     cel="self.name != 'tmp' && self.name != 'secrets-store'",
     field_path=".name",
 )
+JOB_RUNS_TO_COMPLETION = Rule(
+    field="spec.job",
+    text="spec.job runs to completion: spec.ports, spec.autoscaling, spec.rollout and"
+    " spec.externallyManaged are for long-running services",
+    cel="!has(self.job) || (!has(self.autoscaling) && !has(self.rollout)"
+    " && (!has(self.ports) || size(self.ports) == 0)"
+    " && (!has(self.externallyManaged) || size(self.externallyManaged) == 0))",
+    field_path=".job",
+)
 NO_WILDCARD_API_GROUPS = Rule(
     field="spec.permissions[].apiGroups",
     text="spec.permissions[].apiGroups must not contain '*'",
@@ -228,8 +237,8 @@ NOT_DEFAULT_NAME = Rule(
 )
 PCI_MIN_REPLICAS = Rule(
     field="spec.replicas",
-    text="spec.replicas must be at least 2 under profile pci",
-    cel="self.profile != 'pci' || (has(self.replicas) && self.replicas >= 2)",
+    text="spec.replicas must be at least 2 under profile pci (a spec.job excepted)",
+    cel="self.profile != 'pci' || has(self.job) || (has(self.replicas) && self.replicas >= 2)",
     control="AVL-1",
     field_path=".replicas",
 )
@@ -427,6 +436,7 @@ ALL: tuple[Rule, ...] = (
     PROJECTED_SOURCE_ONE,
     VOLUME_SOURCE_ONE,
     VOLUME_NAME,
+    JOB_RUNS_TO_COMPLETION,
     NO_WILDCARD_API_GROUPS,
     NO_WILDCARD_RESOURCES,
     NO_WILDCARD_VERBS,

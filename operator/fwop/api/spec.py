@@ -13,7 +13,7 @@ from typing import Annotated
 
 import pydantic
 
-from fwop.api import access, pod, rules, scaling, types
+from fwop.api import access, batch, pod, rules, scaling, types
 from fwop.api import containers as containers_api
 from fwop.api import identity as identity_api
 from fwop.api import network as network_api
@@ -71,6 +71,7 @@ class FinancialWorkloadSpec(types.Model):
             rules.API_SERVER_NEEDS_PERMISSIONS,
             rules.CONTAINER_NAMES_UNIQUE,
             rules.MOUNT_SECRETS_NEEDS_SECRETS,
+            rules.JOB_RUNS_TO_COMPLETION,
         )
     )
 
@@ -83,6 +84,9 @@ class FinancialWorkloadSpec(types.Model):
         pydantic.Field(max_length=512, json_schema_extra=rules.schema_extra(rules.IMAGE_PINNED)),
     ]
     """Container image pinned by digest: <repository>@sha256:<64 hex> (IMG-1)."""
+    job: batch.Job | None = None
+    """Run to completion on a schedule (a CronJob) instead of serving (a Deployment); the
+    pods, identity, network fence and secrets are the same."""
     replicas: Annotated[types.Int, pydantic.Field(ge=0, le=1000, validate_default=True)] = 1
     """Number of pods; at least 2 under profile pci (AVL-1). With spec.autoscaling the
     autoscaler decides instead; when replicas is externally managed, the Deployment starts
@@ -179,9 +183,17 @@ class FinancialWorkloadSpec(types.Model):
     @pydantic.field_validator("replicas")
     @classmethod
     def _replicas(cls, value: int, info: pydantic.ValidationInfo) -> int:
-        if info.data.get("profile") is Profile.PCI and value < MIN_PCI_REPLICAS:
+        batch_job = info.data.get("job") is not None
+        if info.data.get("profile") is Profile.PCI and value < MIN_PCI_REPLICAS and not batch_job:
             raise rules.PCI_MIN_REPLICAS.error()
         return value
+
+    @pydantic.model_validator(mode="after")
+    def _job(self) -> FinancialWorkloadSpec:
+        service_only = (self.autoscaling, self.rollout, self.ports, self.externally_managed)
+        if self.job is not None and any(service_only):
+            raise rules.JOB_RUNS_TO_COMPLETION.error()
+        return self
 
     @pydantic.field_validator("env", "ports")
     @classmethod

@@ -234,8 +234,12 @@ POD_CONTROLLERS = (
 Pod is its own template)."""
 
 
+BATCH = ("Job", "CronJob")
+"""Pod controllers that run to completion."""
+
+
 def controller(subject: Subject) -> Obj | None:
-    """The object that runs the workload's pods (the Deployment, for a FinancialWorkload)."""
+    """The object that runs the workload's pods (its Deployment or CronJob)."""
     return next((c for c in subject.children if c.get("kind") in POD_CONTROLLERS), None)
 
 
@@ -897,6 +901,8 @@ def _avl1(subject: Subject) -> Verdict:
     obj = controller(subject)
     if obj is None:
         return _skip(NOTHING_RUNS)
+    if obj.get("kind") in BATCH:
+        return _skip("a scheduled or one-off job runs to completion; availability is a service's")
     spec = obj.get("spec") or {}
     path, pod = pod_template(obj)
     replicas = spec.get("replicas")

@@ -61,12 +61,12 @@ STATEFUL_SET = Kind("apps/v1", "StatefulSet", "statefulsets")
 DAEMON_SET = Kind("apps/v1", "DaemonSet", "daemonsets")
 REPLICA_SET = Kind("apps/v1", "ReplicaSet", "replicasets")
 JOB = Kind("batch/v1", "Job", "jobs")
-CRON_JOB = Kind("batch/v1", "CronJob", "cronjobs")
 CLUSTER_ROLE = Kind("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", namespaced=False)
 CLUSTER_ROLE_BINDING = Kind(
     "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", namespaced=False
 )
 
+CRON_JOB = Kind("batch/v1", "CronJob", "cronjobs")
 # Every kind the operator creates for a workload.
 CHILDREN = (
     Kind("v1", "ServiceAccount", "serviceaccounts"),
@@ -75,6 +75,7 @@ CHILDREN = (
     Kind("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies"),
     Kind("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass", "secretproviderclasses"),
     Kind("apps/v1", "Deployment", "deployments"),
+    CRON_JOB,
     Kind("v1", "Service", "services"),
     Kind("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
     Kind("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),

@@ -37,6 +37,8 @@ class Outcome:
     """The cluster does not serve SecretProviderClass (no Secrets Store CSI driver)."""
     deployment: Mapping[str, Any] | None = None
     """The live Deployment after the pass."""
+    cronjob: Mapping[str, Any] | None = None
+    """The live CronJob after the pass (a workload with spec.job)."""
     children: tuple[Mapping[str, Any], ...] = ()
     """Live children after the pass, for status.children."""
     drift: tuple[Mapping[str, Any], ...] = ()
@@ -192,6 +194,8 @@ def _ready(outcome: Outcome) -> Condition:
             "SecretStoreMissing",
             "secrets cannot be mounted: the Secrets Store CSI driver is absent",
         )
+    if outcome.cronjob is not None:
+        return scheduled(outcome.cronjob)
     available, message = deployment_available(outcome.deployment)
     if available:
         return Condition(cond.READY, TRUE, "Available", message)
@@ -199,6 +203,21 @@ def _ready(outcome: Outcome) -> Condition:
     if stuck is not None:
         return Condition(cond.READY, FALSE, stuck[0], stuck[1])
     return Condition(cond.READY, FALSE, "Progressing", message)
+
+
+def scheduled(cronjob: Mapping[str, Any]) -> Condition:
+    """Ready for a CronJob: it exists, so its runs happen on schedule (or it is paused).
+
+    Each run's outcome is the Job's, kept in the CronJob's history; a status that changed
+    with every run would cost a write per run and say nothing about the baseline.
+    """
+    spec = cronjob.get("spec", {})
+    zone = f" ({spec['timeZone']})" if spec.get("timeZone") else ""
+    if spec.get("suspend"):
+        message = f"CronJob suspended: no run starts until spec.job.suspend is false{zone}"
+        return Condition(cond.READY, TRUE, "Suspended", message)
+    message = f"CronJob runs on schedule {spec.get('schedule')}{zone}"
+    return Condition(cond.READY, TRUE, "Scheduled", message)
 
 
 HOLD_SECONDS = 2.0

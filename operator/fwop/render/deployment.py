@@ -15,19 +15,21 @@ BASE_CONTROLS = ("POD-1", "POD-2", "POD-3", "POD-4", "POD-5", "POD-6", "RBAC-1")
 
 
 def controls(ctx: meta.Context) -> tuple[str, ...]:
-    """Return the controls this Deployment carries evidence for."""
+    """Return the controls this Deployment (or CronJob) carries evidence for."""
     extra = []
     if ctx.spec.secrets is not None:
         extra.append("SEC-1")
     if ctx.spec.residency is not None:
         extra.append("RES-1")
-    if ctx.pci:
+    if ctx.pci and ctx.spec.job is None:
         extra.append("AVL-1")
     return (*BASE_CONTROLS, *extra)
 
 
 def render(ctx: meta.Context) -> list[meta.Manifest]:
-    """Return the Deployment."""
+    """Return the Deployment, or nothing for a workload that runs on a schedule."""
+    if ctx.spec.job is not None:
+        return []
     body: meta.Manifest = {"replicas": ctx.spec.initial_replicas}
     body["selector"] = {"matchLabels": meta.selector(ctx.name)}
     rollout = ctx.spec.rollout

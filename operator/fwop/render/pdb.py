@@ -15,7 +15,7 @@ CONTROLS = ("AVL-1",)
 
 def render(ctx: meta.Context) -> list[meta.Manifest]:
     """Return the PodDisruptionBudget under profile pci, or nothing."""
-    if not ctx.pci:
+    if not ctx.pci or ctx.spec.job is not None:  # a batch run is not kept available
         return []
     body = {
         "maxUnavailable": 1,

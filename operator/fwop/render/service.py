@@ -12,7 +12,7 @@ from fwop.render import meta
 def render(ctx: meta.Context) -> list[meta.Manifest]:
     """Return the Service, or nothing when no container declares a port."""
     declared = [port for _, port in ctx.spec.listening_ports()]
-    if not declared:
+    if not declared or ctx.spec.job is not None:  # nothing serves from a batch run
         return []
     ports = [
         {

@@ -1,7 +1,8 @@
 """Render every child of a FinancialWorkload, in a fixed order.
 
 The order is the apply order: namespace labels and identity first, then the network
-fence, then secrets, and the Deployment only after everything that protects its pods.
+fence, then secrets, and the Deployment (or CronJob) only after everything that protects
+its pods.
 Must not: do I/O, read a clock or import kopf or kubernetes.
 """
 
@@ -14,6 +15,7 @@ from fwop.api import policy as policy_api
 from fwop.api import spec as spec_api
 from fwop.render import (
     autoscaler,
+    cronjob,
     deployment,
     meta,
     namespace,
@@ -35,6 +37,7 @@ RENDERERS: tuple[Callable[[meta.Context], list[meta.Manifest]], ...] = (
     secretproviderclass.render,
     service.render,
     deployment.render,
+    cronjob.render,
     autoscaler.render,
     pdb.render,
 )
