@@ -29,6 +29,7 @@ CHILD_LISTERS = {
     "NetworkPolicy": ("NetworkingV1Api", "list_namespaced_network_policy"),
     "Service": ("CoreV1Api", "list_namespaced_service"),
     "Deployment": ("AppsV1Api", "list_namespaced_deployment"),
+    "CronJob": ("BatchV1Api", "list_namespaced_cron_job"),
     "PodDisruptionBudget": ("PolicyV1Api", "list_namespaced_pod_disruption_budget"),
     "HorizontalPodAutoscaler": ("AutoscalingV2Api", "list_namespaced_horizontal_pod_autoscaler"),
 }
