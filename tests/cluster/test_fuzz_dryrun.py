@@ -56,7 +56,7 @@ def restricted_namespace(kube: Kube, crds: None) -> Iterator[str]:
 
 
 def pod_of(case: fuzzing.Case, namespace: str, index: int) -> dict[str, Any]:
-    """A Pod with the pod template of the Deployment the operator renders for the case."""
+    """A Pod with the pod template of the Deployment (or CronJob) rendered for the case."""
     workload = workload_api.parse(case.doc)
     children = render.render_all(
         namespace,
@@ -65,8 +65,11 @@ def pod_of(case: fuzzing.Case, namespace: str, index: int) -> dict[str, Any]:
         None,
         pod_security_version=fuzzing.POLICY.pod_security_version,
     )
-    deployment = next(child for child in children if child["kind"] == "Deployment")
-    template = deployment["spec"]["template"]
+    controller = next(c for c in children if c["kind"] in ("Deployment", "CronJob"))
+    spec = controller["spec"]
+    template = (
+        spec["jobTemplate"]["spec"]["template"] if "jobTemplate" in spec else spec["template"]
+    )
     return {
         "apiVersion": "v1",
         "kind": "Pod",

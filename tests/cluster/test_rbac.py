@@ -54,7 +54,8 @@ def test_no_escalate_or_bind_on_cluster_roles_and_no_impersonation(kube: Kube) -
 
 
 CHILD_RESOURCES = {
-    "serviceaccounts", "services", "deployments", "poddisruptionbudgets", "networkpolicies",
+    "serviceaccounts", "services", "deployments", "cronjobs", "poddisruptionbudgets",
+    "networkpolicies",
     "secretproviderclasses", "rolebindings", "roles", "horizontalpodautoscalers",
 }  # fmt: skip
 
