@@ -16,7 +16,7 @@ COPY operator/ operator/
 RUN python -m pip wheel --no-build-isolation --no-deps --wheel-dir /dist . \
  && python -m venv --without-pip /opt/fwop \
  && python -m pip --python /opt/fwop/bin/python install --only-binary=:all: \
-      -c constraints.txt /dist/fwop-*.whl
+      -c constraints.txt "$(ls /dist/fwop-*.whl)[operator]"
 
 FROM ${PYTHON_IMAGE}
 # pip, setuptools and wheel are build tools the operator never runs.

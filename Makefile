@@ -16,6 +16,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Re-install the virtualenv only when the project's dependencies change.
 VENV_STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml constraints.txt 2>/dev/null | sha256sum | cut -c1-12)
+# A second virtualenv with every direct dependency at its declared floor (floors.txt).
+FLOORS := .venv-floors
+FLOORS_STAMP := $(FLOORS)/.stamp-$(shell cat pyproject.toml floors.txt 2>/dev/null | sha256sum | cut -c1-12)
 LOCAL_KUBECONFIG := $(CURDIR)/.cluster/kubeconfig
 # The cached kubectl and friends (cluster/build.sh builds them once per pinned version).
 WITH_BINARIES := eval "$$(cluster/build.sh)" && export PATH="$$FWOP_BIN_KUBERNETES/bin:$$PATH"
@@ -33,8 +36,18 @@ help: ## List the targets
 $(VENV_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,operator]'
 	rm -f $(VENV)/.stamp-* && touch $@
+
+$(FLOORS_STAMP): pyproject.toml floors.txt
+	$(PYTHON) -m venv $(FLOORS)
+	$(FLOORS)/bin/pip install --quiet --upgrade pip
+	$(FLOORS)/bin/pip install --quiet -c floors.txt -e '.[dev,operator]'
+	rm -f $(FLOORS)/.stamp-* && touch $@
+
+.PHONY: floors
+floors: $(FLOORS_STAMP) ## Unit tests with every direct dependency at its declared minimum
+	$(FLOORS)/bin/pytest tests/unit -q -p no:cacheprovider
 
 .PHONY: venv
 venv: $(VENV_STAMP) ## Create or update the virtualenv (.venv)
@@ -110,7 +123,7 @@ docs-screenshot: venv browser ## Regenerate docs/images/report.png (the README's
 	FWOP_REPORT_SCREENSHOT=$(CURDIR)/docs/images/report.png $(BIN)/pytest tests/cluster/test_report.py -k html -q
 
 .PHONY: test
-test: lint typecheck unit cluster-test ## Everything CI runs
+test: lint typecheck unit floors cluster-test ## Everything CI runs
 
 .PHONY: bench
 bench: venv ## Benchmarks that print figures: drift heal latency, webhook latency (local clusters)
