@@ -37,7 +37,7 @@ from fwop import (
     store,
     workqueue,
 )
-from fwop.admission import neighbours
+from fwop.admission import neighbours, permissions
 from fwop.admission import review as admission_review
 from fwop.api import spec as spec_api
 from fwop.api import workload as workload_api
@@ -457,8 +457,8 @@ class Controller:
         beside = await self._neighbours(parsed.name, parsed.namespace)
         if beside:
             return beside
-        if not parsed.spec.permissions:
-            return ()
+        if not parsed.spec.permissions and not permissions.volume_accesses(parsed.spec):
+            return ()  # nothing granted, nothing read through the pods: no question to ask
         return await self.access.problems(parsed.spec, parsed.namespace, user)
 
     async def _neighbours(self, name: str, namespace: str) -> tuple[errors.Problem, ...]:

@@ -176,6 +176,27 @@ ATTACKS = [
         "RBAC-4",
         "may not list on configmaps",
     ),
+    # RBAC-4 for volumes: the pods would read a claim the team may not get (without any
+    # permissions declared, the case where the question used to go unasked).
+    Attack(
+        "mount-claim-not-held",
+        {
+            "volumes": [{"name": "j", "persistentVolumeClaim": {"claimName": "other-journal"}}],
+            "volumeMounts": [{"name": "j", "mountPath": "/var/lib/j"}],
+        },
+        "RBAC-4",
+        "may not get on persistentvolumeclaims named other-journal",
+    ),
+    # The root filesystem replaced by a writable claim, spelt so normalisation hides it.
+    Attack(
+        "mount-over-root",
+        {
+            "volumes": [{"name": "r", "emptyDir": {"sizeLimit": "1Gi"}}],
+            "volumeMounts": [{"name": "r", "mountPath": "//", "writable": True}],
+        },
+        None,
+        "mountPath is an absolute path",
+    ),
     # DRF-2: the platform decides enforcement.
     Attack("pci-audit", {**PCI, "enforcement": "audit"}, "DRF-2", "allowed: enforce"),
     # NET-3: network guardrails.

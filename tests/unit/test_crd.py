@@ -290,6 +290,11 @@ PLACEMENT = {
         "spec.volumes[].projected.sources[].serviceAccountToken.path",
     },
     rules.PROJECTED_SOURCE_ONE: {"spec.volumes[].projected.sources[]"},
+    rules.MOUNT_PATH_CLEAN: {
+        "spec.volumeMounts[].mountPath",
+        "spec.containers[].volumeMounts[].mountPath",
+        "spec.initContainers[].volumeMounts[].mountPath",
+    },
     rules.VOLUME_SOURCE_ONE: {"spec.volumes[]"},
     rules.VOLUME_NAME: {"spec.volumes[]"},
     rules.JOB_RUNS_TO_COMPLETION: {"spec"},

@@ -411,7 +411,7 @@ def test_only_the_operator_its_controllers_and_kubelets_may_run_pods_as_a_worklo
     """The pod guards exempt kube-controller-manager's own identities (which make the
     workload's ReplicaSets and pods) and kubelets, never a team's."""
     pods = [g for g in tenantguard.guards() if g.name.startswith(tenantguard.WORKLOAD_NAME)]
-    assert len(pods) == 4
+    assert len(pods) == 5
     for guard in pods:
         who = guard.policy()["spec"]["matchConditions"][0]["expression"]
         assert who == tenantguard.TRUSTED

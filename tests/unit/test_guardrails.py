@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pydantic
 import pytest
 
 from fwop import errors
@@ -432,3 +433,12 @@ def test_applied_from_status_and_the_upgrade_fallback() -> None:
     )
     assert gate.applied_from({}, 7) == gate.Applied(7, {})
     assert gate.applied_from(None, None) is None
+
+
+@pytest.mark.parametrize(
+    "audience", ["https://kubernetes.default.svc", "https://kubernetes.default.svc.cluster.local/"]
+)
+def test_a_token_audience_of_the_api_server_is_refused(audience: str) -> None:
+    with pytest.raises(pydantic.ValidationError, match="the API server's own audience"):
+        guardrails.IdentityGuardrails(token_audiences=(audience,))
+    assert guardrails.IdentityGuardrails(token_audiences=("vault",)).token_audiences == ("vault",)

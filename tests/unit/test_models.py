@@ -307,6 +307,15 @@ VIOLATIONS: list[tuple[str, dict[str, Any], str, rules.Rule]] = [
         rules.NO_PARENT_PATH,
     ),
     (
+        "mount over the root, spelt twice",
+        {
+            "volumes": [{"name": "r", "emptyDir": {"sizeLimit": "1Gi"}}],
+            "volumeMounts": [{"name": "r", "mountPath": "//", "writable": True}],
+        },
+        "spec.volumeMounts[0].mountPath",
+        rules.MOUNT_PATH_CLEAN,
+    ),
+    (
         "projected source with two kinds",
         {
             "volumes": [

@@ -145,6 +145,22 @@ def test_admission_refuses_with_the_field_and_why(
     assert text in found[0][2]
 
 
+def test_sizes_are_bounded() -> None:
+    scratch = {"storageClassName": "fast", "size": "5Ti"}
+    huge = [{"name": "cache", "emptyDir": {"sizeLimit": "100Pi"}},
+            {"name": "scratch", "ephemeral": scratch}]  # fmt: skip
+    mounts = [{"name": "cache", "mountPath": "/c", "writable": True},
+              {"name": "scratch", "mountPath": "/s", "writable": True}]  # fmt: skip
+    found = problems(volumes=huge, volumeMounts=mounts, tmpSizeLimit="17Gi")
+    assert [(f, m) for f, _, m in found] == [
+        ("spec.tmpSizeLimit", "17Gi is more than a pod may take; allowed: at most 16Gi"),
+        ("spec.volumes[0].emptyDir.sizeLimit",
+         "100Pi is more than a pod may take; allowed: at most 64Gi"),
+        ("spec.volumes[1].ephemeral.size",
+         "5Ti is more than a pod may take; allowed: at most 4Ti"),
+    ]  # fmt: skip
+
+
 def test_a_mount_over_the_secrets_mount_is_refused() -> None:
     secrets = {
         "provider": "vault",

@@ -161,6 +161,8 @@ def requests_within_limits(spec: spec_api.FinancialWorkloadSpec) -> Problems:
 
 
 def _overlap(one: str, other: str) -> bool:
+    if "/" in (one, other):  # the root holds every path
+        return True
     return one == other or one.startswith(f"{other}/") or other.startswith(f"{one}/")
 
 
@@ -236,6 +238,28 @@ def volume_mounts(spec: spec_api.FinancialWorkloadSpec) -> Problems:
             yield errors.Problem(f"spec.volumes[{index}].name", message)
 
 
+def _sizes(spec: spec_api.FinancialWorkloadSpec) -> Iterator[tuple[str, str, str]]:
+    yield "spec.tmpSizeLimit", spec.tmp_size_limit, volumes.MAX_TMP
+    for index, volume in enumerate(spec.volumes):
+        if volume.empty_dir is not None:
+            field = f"spec.volumes[{index}].emptyDir.sizeLimit"
+            yield field, volume.empty_dir.size_limit, volumes.MAX_EMPTY_DIR
+        if volume.ephemeral is not None:
+            yield (
+                f"spec.volumes[{index}].ephemeral.size",
+                volume.ephemeral.size,
+                volumes.MAX_EPHEMERAL,
+            )
+
+
+def volume_sizes(spec: spec_api.FinancialWorkloadSpec) -> Problems:
+    """Scratch space and per-pod claims stay within bounds (a node's disk is shared)."""
+    for field, size, most in _sizes(spec):
+        if quantity.value(size) > quantity.value(most):
+            message = f"{size} is more than a pod may take; allowed: at most {most}"
+            yield errors.Problem(field, message)
+
+
 def check(spec: spec_api.FinancialWorkloadSpec) -> Problems:
     """Yield every cross-field problem, in the order of the spec's fields."""
     yield from duplicate_ports(spec)
@@ -245,3 +269,4 @@ def check(spec: spec_api.FinancialWorkloadSpec) -> Problems:
     yield from ip_block_exceptions(spec)
     yield from secrets_mount(spec)
     yield from volume_mounts(spec)
+    yield from volume_sizes(spec)

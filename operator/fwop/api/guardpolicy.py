@@ -361,13 +361,17 @@ def _pod_rules(template: str, kind: str, prefix: str) -> tuple[Rule, ...]:
         Rule(
             f"{prefix}volumes",
             f"!has({pod}.volumes) || {pod}.volumes.all(v, has(v.emptyDir)"
-            " || has(v.configMap) || has(v.persistentVolumeClaim) || has(v.ephemeral)"
+            " || has(v.configMap) || has(v.persistentVolumeClaim)"
+            " || (has(v.ephemeral) && (!has(v.ephemeral.volumeClaimTemplate)"
+            " || (!has(v.ephemeral.volumeClaimTemplate.spec.dataSource)"
+            " && !has(v.ephemeral.volumeClaimTemplate.spec.dataSourceRef))))"
             " || (has(v.projected) && (!has(v.projected.sources) || v.projected.sources.all(s,"
-            " has(s.configMap) || has(s.downwardAPI) || has(s.serviceAccountToken))))"
+            " has(s.configMap) || has(s.downwardAPI)"
+            " || (has(s.serviceAccountToken) && has(s.serviceAccountToken.audience)))))"
             f" || (has(v.csi) && v.csi.driver == '{CSI_DRIVER}'))",
             "mount volumes other than emptyDir, configMap, projected (configMap, downwardAPI,"
-            " serviceAccountToken), persistentVolumeClaim, ephemeral and the"
-            f" {CSI_DRIVER} CSI driver (SEC-1, POD-5)",
+            " serviceAccountToken with an audience), persistentVolumeClaim, ephemeral (not"
+            f" cloned from another claim) and the {CSI_DRIVER} CSI driver (SEC-1, POD-5)",
         ),
         Rule(
             f"{prefix}secret-env",

@@ -175,6 +175,21 @@ class PlacementGuardrails(types.Model):
 ANY_PLACEMENT = PlacementGuardrails()
 
 
+API_SERVER_AUDIENCES = frozenset(
+    {
+        "https://kubernetes.default.svc",
+        "https://kubernetes.default.svc.cluster.local",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+        "https://kubernetes.default",
+        "kubernetes",
+        "api",
+    }
+)
+"""The API server audiences of common distributions (kubeadm, EKS, GKE, AKS, OpenShift);
+a cluster with another issuer keeps it off the policy's tokenAudiences by review."""
+
+
 class IdentityGuardrails(types.Model):
     """Which cloud identities and token audiences a profile's pods may hold (IDN-1).
 
@@ -193,6 +208,18 @@ class IdentityGuardrails(types.Model):
     """Audiences a projected ServiceAccount token (spec.volumes[].projected) may be minted
     for, such as vault or sts.amazonaws.com; never the API server's own, which would undo
     RBAC-1's unmounted token."""
+
+    @pydantic.field_validator("token_audiences")
+    @classmethod
+    def _not_the_api_server(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for audience in value:
+            if audience.lower().rstrip("/") in API_SERVER_AUDIENCES:
+                msg = (
+                    f"tokenAudiences: {audience!r} is the API server's own audience; a token"
+                    " for it is an API token, which RBAC-1 leaves unmounted"
+                )
+                raise ValueError(msg)
+        return value
 
     def allows(self, cloud: identity.CloudIdentity) -> tuple[str, str, tuple[str, ...]] | None:
         """None when allowed, else (field, value, what the policy allows)."""

@@ -152,6 +152,12 @@ NO_PARENT_PATH = Rule(
     text="a file path in spec.volumes is relative and has no '..' segment",
     cel="!self.matches('(^|/)[.][.](/|$)')",
 )
+MOUNT_PATH_CLEAN = Rule(
+    field="spec.volumeMounts[].mountPath",
+    text="a mountPath in spec.volumeMounts is an absolute path without '.', '..' or empty"
+    " segments, and not / itself",
+    cel="self.matches('^(/[^/]+)+$') && !self.matches('(^|/)[.]{1,2}(/|$)')",
+)
 PROJECTED_SOURCE_ONE = Rule(
     field="spec.volumes[].projected.sources[]",
     text="a projected source in spec.volumes sets exactly one of configMap, downwardAPI or"
@@ -433,6 +439,7 @@ ALL: tuple[Rule, ...] = (
     INIT_CONTAINER_RUNS_ONCE,
     MOUNT_SECRETS_NEEDS_SECRETS,
     NO_PARENT_PATH,
+    MOUNT_PATH_CLEAN,
     PROJECTED_SOURCE_ONE,
     VOLUME_SOURCE_ONE,
     VOLUME_NAME,

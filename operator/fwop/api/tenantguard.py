@@ -230,7 +230,21 @@ def guards() -> list[TenantGuard]:
               " && object.spec.template.spec == oldObject.spec.template.spec")),
             "!variables.runsAsTheWorkload || variables.podSpecUnchanged", WORKLOAD_MESSAGE,
             more=(("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets"),
-                  ("batch", "jobs"), ("", "replicationcontrollers")),
+                  ("", "replicationcontrollers")),
+            who=TRUSTED,
+        ),
+        # A Job's other fields matter too: a deadline or backoff lifted keeps a run going
+        # (with Forbid, no later run starts), an ownerReference removed takes it from its
+        # CronJob's concurrency and history. Only its labels and annotations may change.
+        TenantGuard(
+            f"{WORKLOAD_NAME}-jobs", "batch", "jobs",
+            (("runsAsTheWorkload", _runs_as_the_workload("object.spec.template")),
+             ("onlyMetadataChanged", "request.operation == 'UPDATE'"
+              " && object.spec == oldObject.spec"
+              " && has(object.metadata.ownerReferences) == has(oldObject.metadata.ownerReferences)"
+              " && (!has(object.metadata.ownerReferences)"
+              " || object.metadata.ownerReferences == oldObject.metadata.ownerReferences)")),
+            "!variables.runsAsTheWorkload || variables.onlyMetadataChanged", WORKLOAD_MESSAGE,
             who=TRUSTED,
         ),
         TenantGuard(

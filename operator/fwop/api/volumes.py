@@ -32,6 +32,12 @@ LIST_MAP_BY_PATH: dict[str, object] = {
     "x-kubernetes-list-map-keys": ["mountPath"],
 }
 """Mounts are keyed by path, as in a pod: one volume per path and container."""
+MAX_TMP = "16Gi"
+MAX_EMPTY_DIR = "64Gi"
+MAX_EPHEMERAL = "4Ti"
+"""Bounds on what a pod may take of its node's disk or memory (tmpSizeLimit, emptyDir) and
+ask of a storage class (ephemeral): enough for real batch scratch space, not enough to
+fill a node."""
 MIN_TOKEN_SECONDS = 600
 MAX_TOKEN_SECONDS = 86400
 
@@ -257,9 +263,25 @@ class VolumeMount(types.Model):
 
     name: types.DnsLabel
     """The volume, by its name in spec.volumes."""
-    mount_path: Annotated[str, pydantic.Field(min_length=2, max_length=1024, pattern=r"^/")]
-    """Absolute path in the container, outside /tmp, the secrets mount and the token
-    paths."""
+    mount_path: Annotated[
+        str,
+        pydantic.Field(
+            min_length=2,
+            max_length=1024,
+            json_schema_extra=rules.schema_extra(rules.MOUNT_PATH_CLEAN),
+        ),
+    ]
+    """Absolute path in the container (no '.', '..' or empty segments), outside /tmp, the
+    secrets mount and the token paths."""
+
+    @pydantic.field_validator("mount_path")
+    @classmethod
+    def _clean(cls, value: str) -> str:
+        segments = value.split("/")
+        if segments[0] != "" or any(s in ("", ".", "..") for s in segments[1:]):
+            raise rules.MOUNT_PATH_CLEAN.error()
+        return value
+
     writable: types.Bool = False
     """Mount read-write (emptyDir, persistentVolumeClaim and ephemeral volumes only);
     read-only otherwise."""
