@@ -195,7 +195,7 @@ ATTACKS = [
             "volumeMounts": [{"name": "r", "mountPath": "//", "writable": True}],
         },
         None,
-        "mountPath is an absolute path",
+        "is an absolute path without",
     ),
     # DRF-2: the platform decides enforcement.
     Attack("pci-audit", {**PCI, "enforcement": "audit"}, "DRF-2", "allowed: enforce"),
