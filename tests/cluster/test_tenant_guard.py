@@ -259,6 +259,25 @@ def test_a_restart_passes_a_change_of_the_pod_spec_does_not(kube: Kube, guarded:
     assert tenantguard.WORKLOAD_KEY in done.stderr, done.stderr
 
 
+def test_a_run_of_the_workload_changes_only_its_labels(kube: Kube, guarded: str) -> None:
+    """A Job running as the workload (as its CronJob would make it): lifting its deadline
+    or backoff, or taking it from its owner, is refused; a label passes."""
+    pod = kube.api.sanitize_for_serialization(
+        client.AppsV1Api(kube.api).read_namespaced_deployment(NAME, guarded).spec.template
+    )
+    pod["spec"]["restartPolicy"] = "Never"
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "run-x"},
+           "spec": {"backoffLimit": 1, "activeDeadlineSeconds": 600, "template": pod}}  # fmt: skip
+    kube.kubectl("apply", "-n", guarded, "-f", "-", *wl.AS_TRUSTED, stdin=json.dumps(job))
+    lift = json.dumps({"spec": {"activeDeadlineSeconds": 99999}})
+    lifted = kube.kubectl("patch", "job", "run-x", "-n", guarded, "--type=merge", "-p", lift,
+                          check=False)  # fmt: skip
+    assert lifted.returncode != 0
+    assert tenantguard.WORKLOAD_KEY in lifted.stderr, lifted.stderr
+    kube.kubectl("label", "job", "run-x", "-n", guarded, "reviewed=yes")
+    kube.kubectl("delete", "job", "run-x", "-n", guarded, "--wait=false")
+
+
 def test_objects_written_before_the_workload_keep_it_out(kube: Kube, operator: Operator) -> None:
     """The guard judges writes against the workloads that exist then; a team writing an
     open policy and a binding first finds its workload refused until they are gone."""
