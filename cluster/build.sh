@@ -20,7 +20,7 @@ log() { echo "cluster/build: $*" >&2; }
 RECIPE=1
 
 # key MODULE -> a short hash of what decides the build's output
-key() { { cat "$here/gomod/$1/go.mod" "$here/gomod/$1/go.sum"; echo "recipe $RECIPE"; } | sha256sum | cut -c1-12; }
+key() { { cat "$here/gomod/$1/go.mod" "$here/gomod/$1/go.sum" "$here/gomod/$1/"*.go 2>/dev/null; echo "recipe $RECIPE"; } | sha256sum | cut -c1-12; }
 
 # version MODULE PATH -> the version of PATH pinned in MODULE's go.mod
 version() { (cd "$here/gomod/$1" && go list -m -f '{{.Version}}' "$2"); }
@@ -56,7 +56,13 @@ build_kwok() {
   chmod u+w "$out"/stages/*.yaml
 }
 
-for module in etcd kwok kubernetes; do
+# The kstatus judge of the cluster tests (tests/cluster/test_kstatus.py): its own main.go.
+build_kstatus() {
+  local out=$1
+  (cd "$here/gomod/kstatus" && go build -trimpath -ldflags "-s -w" -o "$out/bin/kstatus" .)
+}
+
+for module in etcd kwok kubernetes kstatus; do
   dest="$cache/$module-$(key "$module")"
   if [ -f "$dest/.complete" ]; then
     [ -z "${FWOP_VERBOSE:-}" ] || log "$module: cached in $dest"

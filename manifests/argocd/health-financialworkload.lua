@@ -5,8 +5,11 @@
 --   Progressing  the operator has not seen the current generation yet, or Ready is missing,
 --                Unknown, or False with reason Progressing (pods still rolling out);
 --   Degraded     Compliant is False (the spec breaks the baseline), Drifted is True (a
---                managed field differs and is not healed: audit mode), or Ready is False
---                for any other reason (InvalidSpec, ApplyFailed, SecretStoreMissing, ...);
+--                managed field differs and is not healed: audit mode), Stalled is True, or
+--                Ready is False for any other reason (InvalidSpec, ApplyFailed, ...);
+--   Progressing  (also) Reconciling is True.
+-- kstatus (Flux, kpt) reads the same status as Failed, InProgress and Current: the operator
+-- sets Stalled=True whenever this script says Degraded, Reconciling=True for Progressing.
 --   Healthy      Ready is True at the current generation.
 -- Written for Lua 5.1 (Argo CD runs gopher-lua); tests/cluster/test_health.py runs it.
 
@@ -59,6 +62,16 @@ end
 local drifted = conditions["Drifted"]
 if drifted ~= nil and drifted.status == "True" then
   return health("Degraded", describe("Drifted", drifted))
+end
+
+-- Stalled and Reconciling as kstatus reads them (Flux, kpt), so both tools agree.
+local stalled = conditions["Stalled"]
+if stalled ~= nil and stalled.status == "True" then
+  return health("Degraded", describe("Stalled", stalled))
+end
+local reconciling = conditions["Reconciling"]
+if reconciling ~= nil and reconciling.status == "True" then
+  return health("Progressing", describe("Reconciling", reconciling))
 end
 
 local ready = conditions["Ready"]

@@ -1,7 +1,11 @@
-"""Small helpers shared by the cluster tests: polling with a deadline, Argo CD's health."""
+"""Small helpers shared by the cluster tests: polling with a deadline, Argo CD's health,
+kstatus (what Flux reads) as sigs.k8s.io/cli-utils computes it."""
 
 from __future__ import annotations
 
+import functools
+import json
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,3 +39,34 @@ def argo_health(obj: dict[str, Any]) -> tuple[str, str]:
     lua.globals().obj = lua.table_from(obj, recursive=True)
     result = lua.execute(HEALTH_SCRIPT)
     return str(result["status"]), str(result["message"])
+
+
+REPO = Path(__file__).resolve().parents[2]
+ARGO_TO_KSTATUS = {"Healthy": "Current", "Progressing": "InProgress", "Degraded": "Failed"}
+"""What kstatus must say where Argo CD's health check says each status."""
+
+
+@functools.cache
+def _kstatus_binary() -> str:
+    out = subprocess.run(
+        [str(REPO / "cluster" / "build.sh")], check=True, stdout=subprocess.PIPE, text=True
+    ).stdout
+    found = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines())
+    return str(Path(found["FWOP_BIN_KSTATUS"]) / "bin" / "kstatus")
+
+
+def kstatus(obj: dict[str, Any]) -> tuple[str, str]:
+    """(status, message) of `obj` as kstatus computes them (cluster/gomod/kstatus)."""
+    done = subprocess.run(
+        [_kstatus_binary()], input=json.dumps(obj), capture_output=True, text=True, check=True
+    )
+    verdict = json.loads(done.stdout)
+    return str(verdict["status"]), str(verdict["message"])
+
+
+def agree(obj: dict[str, Any]) -> tuple[str, str]:
+    """Argo CD's health of `obj`, after checking that kstatus says the same."""
+    health, message = argo_health(obj)
+    judged, why = kstatus(obj)
+    assert judged == ARGO_TO_KSTATUS[health], (health, message, judged, why)
+    return health, message

@@ -19,7 +19,7 @@ import workloads as wl
 import yaml
 from conftest import REPO, Kube, Operator
 from kubernetes import client
-from support import argo_health, eventually
+from support import agree, argo_health, eventually
 
 pytestmark = pytest.mark.cluster
 
@@ -38,7 +38,9 @@ def health_becomes(
         got, message = argo_health(obj)
         return (obj, message) if got == status else None
 
-    return eventually(probe, timeout, f"{namespace}/{name} {status}")
+    obj, message = eventually(probe, timeout, f"{namespace}/{name} {status}")
+    assert agree(obj)[0] == status  # and kstatus (Flux) says the same
+    return obj, message
 
 
 def test_healthy_when_ready_at_the_current_generation(
@@ -46,7 +48,7 @@ def test_healthy_when_ready_at_the_current_generation(
 ) -> None:
     wl.apply(kube, wl.manifest("app", namespace, wl.spec()))
     obj = wl.wait_ready(kube, namespace, "app")
-    assert argo_health(obj) == ("Healthy", wl.condition(obj, "Ready")["message"])
+    assert agree(obj) == ("Healthy", wl.condition(obj, "Ready")["message"])
 
 
 def test_progressing_while_pods_cannot_be_scheduled(
@@ -61,7 +63,7 @@ def test_progressing_while_pods_cannot_be_scheduled(
     obj, message = health_becomes(kube, namespace, "big", "Progressing")
     ready = wl.condition(obj, "Ready")
     assert (ready["status"], ready["reason"]) == ("False", "Progressing")
-    assert message.startswith("Not ready yet (Progressing)")
+    assert message.startswith("Reconciling (Progressing): 0 of 2 pods available")
 
 
 @contextlib.contextmanager
@@ -103,14 +105,14 @@ def test_progressing_until_the_operator_observes_the_generation(
             wl.apply(kube, wl.manifest("app", namespace, wl.spec(replicas=3)))
         obj = wl.get(kube, namespace, "app")
         assert obj["status"]["observedGeneration"] < obj["metadata"]["generation"]
-        status, message = argo_health(obj)
+        status, message = agree(obj)
         assert status == "Progressing"
         assert f"observe generation {obj['metadata']['generation']}" in message
     finally:
         operator.start()
         operator.wait_ready()
     obj = wl.wait_ready(kube, namespace, "app")
-    assert argo_health(obj)[0] == "Healthy"
+    assert agree(obj)[0] == "Healthy"
 
 
 def test_degraded_when_drift_is_reported_in_audit_mode(

@@ -18,7 +18,7 @@ import pytest
 import workloads as wl
 from conftest import Kube, Operator
 from kubernetes import client
-from support import argo_health, eventually
+from support import agree, eventually
 
 pytestmark = pytest.mark.cluster
 
@@ -195,6 +195,6 @@ def test_a_rollout_that_cannot_progress_says_why(
     assert ready["status"] == "False"
     assert ready["reason"] == "ReplicaFailure"
     assert "exceeded quota" in ready["message"]
-    status, message = argo_health(obj)  # Argo CD's view of the same object
+    status, message = agree(obj)  # Argo CD's view of the same object, and Flux's
     assert status == "Degraded", message
     assert "exceeded quota" in message

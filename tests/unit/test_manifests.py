@@ -182,6 +182,27 @@ HEALTH_CASES = [
         "Drifted (DriftDetected): replicas",
     ),
     (
+        "stalled",
+        {
+            "observedGeneration": 2,
+            "conditions": [READY, cond("Stalled", "True", "PolicyViolation", "IMG-2")],
+        },
+        "Degraded",
+        "Stalled (PolicyViolation): IMG-2",
+    ),
+    (
+        "reconciling",
+        {
+            "observedGeneration": 2,
+            "conditions": [
+                cond("Ready", "False", "Progressing"),
+                cond("Reconciling", "True", "Progressing", "1 of 2"),
+            ],
+        },
+        "Progressing",
+        "Reconciling (Progressing): 1 of 2",
+    ),
+    (
         "stale-ready",
         {"observedGeneration": 2, "conditions": [cond("Ready", "True", "Available", gen=1)]},
         "Progressing",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from fwop.reconcile import conditions, status
 
 T0, T1 = "2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z"
@@ -53,10 +57,11 @@ def by_type(conds: list[conditions.Condition]) -> dict[str, conditions.Condition
     return {c.type: c for c in conds}
 
 
-def test_invalid_spec_sets_every_condition_false() -> None:
+def test_invalid_spec_is_stalled_and_every_other_condition_false() -> None:
     decided = by_type(
         status.decide(status.Outcome(generation=1, invalid="spec.image: bad (IMG-1)"))
     )
+    assert decided.pop("Stalled").status == "True"
     assert {c.status for c in decided.values()} == {"False"}
     assert decided["Ready"].reason == "InvalidSpec"
     assert "IMG-1" in decided["Ready"].message
@@ -121,3 +126,35 @@ def test_a_rollout_in_progress_is_not_stalled() -> None:
     }
     assert decided["Ready"].reason == "Progressing"
     assert decided["Stalled"].status == "False"
+
+
+def _kstatus(decided: dict[str, Any]) -> str:
+    """kstatus' generic rules (sigs.k8s.io/cli-utils), for the conditions alone."""
+    if decided["Reconciling"].status == "True":
+        return "InProgress"
+    if decided["Stalled"].status == "True":
+        return "Failed"
+    return "Current" if decided["Ready"].status == "True" else "InProgress"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "wanted", "reason"),
+    [
+        (status.Outcome(generation=1, deployment=deployment()), "Current", "NotStalled"),
+        (status.Outcome(generation=1, deployment=deployment(available=0)), "InProgress",
+         "NotStalled"),
+        (status.Outcome(generation=1, failures=("Role/app: forbidden",)), "Failed",
+         "ApplyFailed"),
+        (status.Outcome(generation=1, blocked="IMG-2"), "Failed", "PolicyBlocked"),
+        (status.Outcome(generation=1, deployment=deployment(), violations=("x (IMG-2)",)),
+         "Failed", "PolicyViolation"),
+    ],
+    ids=["available", "rolling-out", "apply-failed", "policy-blocked", "reported-violation"],
+)  # fmt: skip
+def test_reconciling_and_stalled_give_kstatus_the_answer(
+    outcome: status.Outcome, wanted: str, reason: str
+) -> None:
+    decided = by_type(status.decide(outcome))
+    assert _kstatus(decided) == wanted
+    assert decided["Stalled"].reason == reason
+    assert not (decided["Stalled"].status == decided["Reconciling"].status == "True")

@@ -19,6 +19,7 @@ COMPLIANT = "Compliant"
 SECRETS = "SecretsMounted"
 DRIFTED = "Drifted"
 STALLED = "Stalled"
+RECONCILING = "Reconciling"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -95,11 +95,21 @@ def deployment_available(deployment: Mapping[str, Any] | None) -> tuple[bool, st
 
 
 def decide(outcome: Outcome) -> list[Condition]:
-    """The conditions for this pass, Ready first."""
+    """The conditions for this pass, Ready first.
+
+    Reconciling and Stalled follow kstatus (what Flux and kpt read; Argo CD's health check
+    in manifests/argocd agrees): Stalled=True when the workload will not reach its
+    declared, compliant state without someone acting (an invalid spec, a refused or
+    conflicting child, a policy block, a stalled rollout, a missing secrets driver, or a
+    workload that is not compliant and that the operator will not make so: audit-mode
+    drift, a reported policy violation); Reconciling=True while it is on its way.
+    """
     decided: list[Condition] = []
     if outcome.invalid is not None:
         decided.append(Condition(cond.RECONCILED, FALSE, "InvalidSpec", outcome.invalid))
         decided.append(Condition(cond.COMPLIANT, FALSE, "InvalidSpec", outcome.invalid))
+        decided.append(Condition(cond.STALLED, TRUE, "InvalidSpec", outcome.invalid))
+        decided.append(Condition(cond.RECONCILING, FALSE, "InvalidSpec", outcome.invalid))
         ready = Condition(cond.READY, FALSE, "InvalidSpec", outcome.invalid)
         return [ready, *decided]
     held = _held(outcome)
@@ -107,17 +117,41 @@ def decide(outcome: Outcome) -> list[Condition]:
         decided.append(Condition(cond.RECONCILED, FALSE, held.reason, held.message))
     else:
         decided.append(Condition(cond.RECONCILED, TRUE, "Applied", "every child is applied"))
-    decided.append(_compliant(outcome))
+    compliant = _compliant(outcome)
+    decided.append(compliant)
     if outcome.drifted is not None:
         decided.append(outcome.drifted)
     if outcome.secrets_declared:
         decided.append(_secrets(outcome))
+    ready = _ready(outcome)
+    stuck = _stalled(outcome, compliant)
+    if stuck is not None:
+        decided.append(stuck)
+        decided.append(Condition(cond.RECONCILING, FALSE, "Stalled", stuck.message))
+    else:
+        decided.append(Condition(cond.STALLED, FALSE, "NotStalled", "nothing holds it back"))
+        if ready.status == TRUE:
+            decided.append(Condition(cond.RECONCILING, FALSE, "Reconciled", ready.message))
+        else:
+            decided.append(Condition(cond.RECONCILING, TRUE, ready.reason, ready.message))
+    return [ready, *decided]
+
+
+def _stalled(outcome: Outcome, compliant: Condition) -> Condition | None:
+    """Stalled=True and why, when nothing will change without someone acting."""
+    held = _held(outcome)
+    if held is not None:
+        return Condition(cond.STALLED, TRUE, held.reason, held.message)
+    if outcome.secrets_missing_kind:
+        message = "secrets cannot be mounted: the Secrets Store CSI driver is absent"
+        return Condition(cond.STALLED, TRUE, "SecretStoreMissing", message)
     stuck = stalled(outcome.deployment)
     if stuck is not None:
-        decided.append(Condition(cond.STALLED, TRUE, stuck[0], stuck[1]))
-    else:
-        decided.append(Condition(cond.STALLED, FALSE, "NotStalled", "the rollout can progress"))
-    return [_ready(outcome), *decided]
+        return Condition(cond.STALLED, TRUE, stuck[0], stuck[1])
+    if compliant.status == FALSE:
+        message = f"not compliant, and the operator does not heal it: {compliant.message}"
+        return Condition(cond.STALLED, TRUE, compliant.reason, message)
+    return None
 
 
 def _held(outcome: Outcome) -> Condition | None:
