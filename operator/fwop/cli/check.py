@@ -1,9 +1,11 @@
 """fwctl check: judge FinancialWorkload documents offline, exactly as admission would.
 
 Every FinancialWorkload document goes through ``fwop.admission.review.review`` with the
-policy of ``--policy FILE`` (or the defaults, which trust nothing) and the labels of its
-namespace: ``kubernetes.io/metadata.name``, then ``--namespace-labels``, then the labels of
-a Namespace document of that name in any of the inputs, each overriding the one before.
+policy of ``--policy FILE`` (or the cluster's with ``--cluster``, or the defaults, which
+trust nothing) and the labels of its namespace: ``kubernetes.io/metadata.name``, then
+``--namespace-labels``, then the namespace's labels in the cluster (``--cluster``), then
+the labels of a Namespace document of that name in any of the inputs, each overriding the
+one before.
 Each violation becomes a ``findings.Finding`` with the line of its field.
 Must not: print (main does), read files (inputs does), talk to a cluster, or judge
 anything itself.
@@ -55,6 +57,11 @@ def load_policy(text: str, source: str) -> policy_api.FinancialWorkloadPolicySpe
         raise UsageError("\n".join(documents.problem_lines(found[0], exc.problems))) from None
 
 
+def namespaces_of(docs: Iterable[documents.Document], default: str) -> list[str]:
+    """The namespaces the FinancialWorkloads of the input land in, in order."""
+    return list(dict.fromkeys(doc.namespace(default) for doc in docs if doc.is_workload))
+
+
 def _namespaces(docs: Iterable[documents.Document]) -> dict[str, dict[str, str]]:
     """Labels of the Namespace documents, by namespace name."""
     found: dict[str, dict[str, str]] = {}
@@ -75,6 +82,8 @@ class Checker:
     policy: policy_api.FinancialWorkloadPolicySpec
     labels: Mapping[str, str]
     default_namespace: str
+    live_labels: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+    """Labels of the namespaces as a cluster holds them (check --cluster), by name."""
 
     def run(self, reads: Sequence[documents.Read]) -> list[findings.Judged]:
         """Judge every FinancialWorkload of the inputs, in input order."""
@@ -86,7 +95,12 @@ class Checker:
         self, doc: documents.Document, namespaces: Mapping[str, Mapping[str, str]]
     ) -> findings.Judged:
         namespace = doc.namespace(self.default_namespace)
-        labels = {NAME_LABEL: namespace, **self.labels, **namespaces.get(namespace, {})}
+        labels = {
+            NAME_LABEL: namespace,
+            **self.labels,
+            **self.live_labels.get(namespace, {}),
+            **namespaces.get(namespace, {}),  # what the repository will apply wins
+        }
         try:
             problems = review.review(doc.body, self.policy, labels, self.default_namespace)
         except RecursionError:

@@ -1,4 +1,4 @@
-"""What fwctl reads from live clusters for ``report`` and ``inspect``: lists, nothing else.
+"""What fwctl reads from live clusters for ``report``, ``inspect`` and ``check --cluster``.
 
 Every read goes through ``fwop.kube.api`` (paged lists, errors mapped onto the project's
 error tree); the deciding is done by ``fwop.compliance``. Reads only: fwctl never writes to
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from typing import Any
 
 import pydantic
@@ -131,3 +132,69 @@ def read(names: list[str], *, inspect: bool, financial: bool = True) -> list[rep
         asyncio.run(_read(context, inspect=inspect, financial=financial))
         for context in contexts(names)
     ]
+
+
+MAX_NAMESPACES = 256
+"""Namespaces ``check --cluster`` reads the labels of, at most (one GET each)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Admission:
+    """What admission would judge a workload with in a cluster: its policy, its labels."""
+
+    context: str
+    policy: policy_api.FinancialWorkloadPolicySpec | None
+    """The cluster's FinancialWorkloadPolicy; None when it has none."""
+    labels: dict[str, dict[str, str]]
+    """Labels of each namespace asked about that exists, by name."""
+
+
+async def _admission(context: str, namespaces: list[str]) -> Admission:
+    door = api.Api(await asyncio.to_thread(api.connect, "fwctl", CONNECTIONS, context), CONNECTIONS)
+    try:
+        try:
+            found = await door.get(kinds.POLICY, None, group.POLICY_NAME)
+        except errors.KindMissingError:
+            found = None
+        policy = None
+        if found is not None:
+            try:
+                policy = policy_api.FinancialWorkloadPolicySpec.model_validate(
+                    found.get("spec") or {}
+                )
+            except pydantic.ValidationError as exc:
+                raise errors.FwopError(
+                    f"context {context!r}: the cluster's {group.POLICY_KIND} is not valid:"
+                    f" {exc.errors()[0]['msg']}"
+                ) from None
+        gate = asyncio.Semaphore(CONNECTIONS)
+
+        async def labels(name: str) -> tuple[str, dict[str, str] | None]:
+            async with gate:
+                namespace = await door.get(kinds.NAMESPACE, None, name)
+            if namespace is None:
+                return name, None
+            raw = (namespace.get("metadata") or {}).get("labels") or {}
+            return name, {str(k): str(v) for k, v in raw.items()}
+
+        read = await asyncio.gather(*(labels(name) for name in namespaces))
+        return Admission(context, policy, {n: found for n, found in read if found is not None})
+    except errors.ApiError as exc:
+        raise errors.FwopError(f"context {context!r}: {exc}") from None
+    finally:
+        door.close()
+
+
+def admission(name: str | None, namespaces: list[str]) -> Admission:
+    """The cluster policy and the labels of ``namespaces`` in one context.
+
+    The current context when ``name`` is None. Raises errors.FwopError with a one-line
+    message (kubeconfig, connection, refusal, an invalid policy).
+    """
+    if len(namespaces) > MAX_NAMESPACES:
+        raise errors.FwopError(
+            f"the input names {len(namespaces)} namespaces; --cluster reads at most"
+            f" {MAX_NAMESPACES}"
+        )
+    (context,) = contexts([name] if name else [])
+    return asyncio.run(_admission(context, namespaces))

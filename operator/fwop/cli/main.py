@@ -307,6 +307,17 @@ def _parser() -> argparse.ArgumentParser:
         "--policy", metavar="POLICY", help="FinancialWorkloadPolicy YAML (default: the defaults)"
     )
     checker.add_argument(
+        "--cluster",
+        action="store_true",
+        help="read the cluster policy and the namespaces' labels from the current kubeconfig"
+        " context (or --context): judge as that cluster's admission would",
+    )
+    checker.add_argument(
+        "--context",
+        metavar="NAME",
+        help="kubeconfig context for --cluster (default: the current context)",
+    )
+    checker.add_argument(
         "--namespace-labels",
         metavar="K=V,...",
         default="",
@@ -472,23 +483,55 @@ def _check_output(args: argparse.Namespace, judged: list[findings.Judged], summa
     return findings.text(judged)
 
 
+def _live(args: argparse.Namespace, reads: list[documents.Read]) -> live.Admission | None:
+    """With --cluster, the cluster's policy and namespace labels (None without it)."""
+    if not args.cluster:
+        return None
+    docs = [doc for one in reads for doc in one.documents]
+    found = live.admission(args.context, check.namespaces_of(docs, args.namespace))
+    if found.policy is None:
+        sys.stderr.write(
+            f"fwctl: context {found.context!r} has no {group.POLICY_KIND}: checking against"
+            " the defaults, as its admission would refuse everything\n"
+        )
+    return found
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Raise check.UsageError for options that do not go together."""
+    if args.cluster and args.policy is not None:
+        raise check.UsageError("--cluster reads the cluster's policy: drop --policy")
+    if args.context and not args.cluster:
+        raise check.UsageError("--context needs --cluster")
+
+
 def _check(args: argparse.Namespace) -> int:
     try:
+        _check_options(args)
+    except check.UsageError as exc:
+        return _usage(exc)
+    reads = _inputs("check", args.files)
+    if reads is None:
+        return EXIT_USAGE
+    try:
+        cluster = _live(args, reads)
+    except errors.FwopError as exc:
+        _out(sys.stderr, f"fwctl check: {exc}\n")
+        return EXIT_USAGE
+    try:
         checker = check.Checker(
-            policy=_policy(args.policy),
+            policy=(cluster.policy if cluster else None) or _policy(args.policy),
             labels=check.parse_labels(args.namespace_labels),
             default_namespace=args.namespace,
+            live_labels=cluster.labels if cluster else {},
         )
     except check.UsageError as exc:
         return _usage(exc)
-    if args.policy is None:
+    if args.policy is None and cluster is None:
         sys.stderr.write(
             "fwctl: no --policy: checking against the defaults, which trust no registry "
             "and no region\n"
         )
-    reads = _inputs("check", args.files)
-    if reads is None:
-        return EXIT_USAGE
     try:
         judged = checker.run(reads)
     except documents.InputError as exc:
