@@ -262,6 +262,14 @@ class FinancialWorkloadSpec(types.Model):
 
         Init containers and sidecars first, then the main container, then the others.
         """
+        return self.placed_containers
+
+    @functools.cached_property
+    def placed_containers(self) -> tuple[containers_api.Placed, ...]:
+        """What pod_containers returns, computed once per spec.
+
+        Rendering and admission ask for it many times in one pass.
+        """
         role = containers_api.Role
         return (
             *(
