@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # The operator image. Two stages: `build` turns the source into a wheel and installs it,
-# with the exact versions of constraints.txt, into a virtualenv; the final stage is the
+# with the exact versions of constraints.txt and their sha256 hashes
+# (requirements-build.txt, requirements-image.txt: `make image-lock`), into a virtualenv;
+# the final stage is the
 # same Python base (pinned by digest) with that virtualenv copied in, pip removed, and a
 # non-root user. No compiler anywhere: every dependency installs from a binary wheel.
 # Refresh the base: docker buildx imagetools inspect python:3.11-slim (take the index digest).
@@ -9,14 +11,15 @@ ARG PYTHON_IMAGE=python:3.11.16-slim-trixie@sha256:9c900dea9e8fb7e16277c179b555c
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
-COPY constraints.txt ./
-RUN python -m pip install --only-binary=:all: -c constraints.txt hatchling==1.33.0
+COPY requirements-build.txt requirements-image.txt ./
+RUN python -m pip install --only-binary=:all: --require-hashes --no-deps -r requirements-build.txt
 COPY pyproject.toml README.md ./
 COPY operator/ operator/
 RUN python -m pip wheel --no-build-isolation --no-deps --wheel-dir /dist . \
  && python -m venv --without-pip /opt/fwop \
  && python -m pip --python /opt/fwop/bin/python install --only-binary=:all: \
-      -c constraints.txt "$(ls /dist/fwop-*.whl)[operator]"
+      --require-hashes --no-deps -r requirements-image.txt \
+ && python -m pip --python /opt/fwop/bin/python install --no-deps /dist/fwop-*.whl
 
 FROM ${PYTHON_IMAGE}
 # pip, setuptools and wheel are build tools the operator never runs.

@@ -45,6 +45,10 @@ $(FLOORS_STAMP): pyproject.toml floors.txt
 	$(FLOORS)/bin/pip install --quiet -c floors.txt -e '.[dev,operator]'
 	rm -f $(FLOORS)/.stamp-* && touch $@
 
+.PHONY: image-lock
+image-lock: venv ## Regenerate requirements-build.txt and requirements-image.txt (hashes for the image)
+	$(BIN)/python tools/lock_image.py
+
 .PHONY: floors
 floors: $(FLOORS_STAMP) ## Unit tests with every direct dependency at its declared minimum
 	$(FLOORS)/bin/pytest tests/unit -q -p no:cacheprovider

@@ -107,7 +107,12 @@ def test_dockerfile_base_is_pinned_and_user_is_not_root() -> None:
     final = text.rsplit("\nFROM ", 1)[1]
     assert "USER 10001:10001" in final
     assert not re.search(r"apt-get|gcc|build-essential", final)
-    assert "-c constraints.txt" in text
+    # Every distribution installed from a hashed lock (make image-lock), nothing resolved.
+    installs = [line for line in text.splitlines() if "pip install" in line or "install --" in line]
+    assert installs
+    assert text.count("--require-hashes") == 2
+    assert "-r requirements-build.txt" in text
+    assert "-r requirements-image.txt" in text
 
 
 # ---- the Argo CD health check, on hand-made objects (tests/cluster runs it on real ones) ----

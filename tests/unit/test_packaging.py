@@ -76,3 +76,26 @@ def test_operator_only_packages_are_an_extra_and_every_floor_is_declared() -> No
     for name, floor in declared.items():  # floors.txt pins the floor itself, not above it
         wanted = version.Version(floor).release
         assert version.Version(pinned[name]).release[: len(wanted)] == wanted, (name, floor)
+
+
+def _locked(name: str) -> dict[str, str]:
+    lines = (REPO / name).read_text(encoding="utf-8").splitlines()
+    pins = [line.split(" --hash=sha256:") for line in lines if line and not line.startswith("#")]
+    assert all(len(pin) == 2 and len(pin[1]) == 64 for pin in pins), name
+    return {pin[0].split("==")[0].lower(): pin[0].split("==")[1] for pin in pins}
+
+
+def test_the_image_installs_constraints_versions_with_their_hashes() -> None:
+    """requirements-*.txt (make image-lock) pin what constraints.txt pins, with hashes."""
+    constraints = {
+        line.split("==")[0].lower(): line.split("==")[1]
+        for line in (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    image = _locked("requirements-image.txt")
+    for name, pinned in image.items():
+        assert constraints.get(name, pinned) == pinned, (name, pinned, constraints.get(name))
+    wanted = _names(PROJECT["dependencies"]) | _names(PROJECT["optional-dependencies"]["operator"])
+    assert {name.replace("_", "-") for name in wanted} <= {n.replace("_", "-") for n in image}
+    assert "hatchling" in _locked("requirements-build.txt")
+    assert not {"pytest", "mypy", "ruff", "hatchling"} & set(image)  # nothing of dev or build
