@@ -130,10 +130,11 @@ docs-screenshot: venv browser ## Regenerate docs/images/report.png (the README's
 test: lint typecheck unit floors cluster-test ## Everything CI runs
 
 .PHONY: bench
-bench: venv ## Benchmarks that print figures: drift heal latency, webhook latency (local clusters)
+bench: venv ## Benchmarks that print figures (drift heal, webhook latency) and write them into the README
 	$(if $(KUBECONFIG),,cluster/build.sh >/dev/null)
 	$(BIN)/python bench/drift_heal.py --edits 200
 	env -u KUBECONFIG $(BIN)/python bench/webhook_latency.py --reviews 500 --concurrency 8
+	$(BIN)/python bench/readme.py
 
 # Workload counts of bench-scale, e.g. make bench-scale N="100 1000 10000".
 N ?= 100 1000

@@ -366,14 +366,25 @@ def ms(seconds: float) -> str:
     return f"{1000 * seconds:.1f}"
 
 
+FIGURES: dict[str, Any] = {}
+"""What the README's drift row shows (build/bench-drift.json; bench/readme.py)."""
+
+
 def report(latencies: dict[str, list[float]], unhealed: collections.Counter[str]) -> None:
     everything = [v for vs in latencies.values() for v in vs]
+    FIGURES.update(edits=len(everything) + sum(unhealed.values()), tampers=len(latencies))
     print(
         f"edits: {len(everything) + sum(unhealed.values())} over {len(latencies)} tampers, "
         f"healed {len(everything)}, refused or not healed {sum(unhealed.values())}"
     )
     if not everything:
         return
+    FIGURES.update(
+        p50=ms(statistics.median(everything)),
+        p90=ms(harness.percentile(everything, 0.9)),
+        p99=ms(harness.percentile(everything, 0.99)),
+        max=ms(max(everything)),
+    )
     print(
         f"edit -> healed, all edits: p50 {ms(statistics.median(everything))} ms, "
         f"p90 {ms(harness.percentile(everything, 0.9))} ms, "
@@ -424,6 +435,12 @@ def count_writes(audit: Path, mark: int, heals: int) -> None:
     failed = collections.Counter(e.get("responseStatus", {}).get("code", 0) for e in ours)
     failed = collections.Counter({c: n for c, n in failed.items() if c >= 400})
     counts = collections.Counter(category(e) for e in done)
+    FIGURES.update(
+        children=round(counts["children"] / heals, 2),
+        status=round(counts["status"] / heals, 2),
+        events=round(counts["events"] / heals, 2),
+        refused=sum(failed.values()),
+    )
     other = f", other {counts['other'] / heals:.2f}" if counts["other"] else ""
     print(
         f"operator writes per heal ({heals} heals; audit log, user agent fwop/*, code < 400): "
@@ -514,6 +531,7 @@ def main() -> int:
             time.sleep(1)  # let the last status writes land before counting
             if audit:
                 count_writes(audit, mark, args.edits)
+    harness.save_figures("drift", FIGURES)
     return 0
 
 

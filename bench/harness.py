@@ -5,6 +5,8 @@ and the operator as a subprocess. Standalone scripts, not tests: they print figu
 from __future__ import annotations
 
 import contextlib
+import datetime
+import json
 import os
 import socket
 import subprocess
@@ -12,6 +14,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 LOCALCLUSTER = [sys.executable, str(REPO / "cluster" / "localcluster.py")]
@@ -112,3 +115,12 @@ def operator(
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def save_figures(name: str, figures: dict[str, Any]) -> Path:
+    """Write a benchmark's figures to build/bench-<name>.json, with the date measured."""
+    out = REPO / "build" / f"bench-{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stamped = {"measured": datetime.date.today().isoformat(), **figures}
+    out.write_text(json.dumps(stamped, indent=2) + "\n")
+    return out

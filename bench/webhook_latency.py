@@ -174,6 +174,19 @@ def line(label: str, values: list[float], wall: float) -> str:
     )
 
 
+def summary(values: list[float], wall: float) -> dict[str, float]:
+    """p50, p99 (ms) and reviews per second, for the README (bench/readme.py)."""
+    return {
+        "p50": round(1000 * statistics.median(values), 2),
+        "p99": round(1000 * harness.percentile(values, 0.99), 2),
+        "rate": round(len(values) / wall),
+    }
+
+
+UNDER = [0.0]
+"""Share of reviews the operator judged in under 2.5 ms (set by server_side)."""
+
+
 def server_side(http_port: int) -> str:
     """The operator's own view: its admission histogram from /metrics (all runs above).
 
@@ -191,6 +204,7 @@ def server_side(http_port: int) -> str:
     total = buckets[-1][1]
     p99 = next(le for le, count in buckets if count >= 0.99 * total)
     under_2_5 = next(count for le, count in buckets if le == 0.0025) / total
+    UNDER[0] = round(100 * under_2_5)
     return (
         f"server side (operator histogram, {int(total)} reviews): p99 <= {1000 * p99:g} ms, "
         f"{100 * under_2_5:.1f}% judged in under 2.5 ms"
@@ -240,6 +254,16 @@ def main() -> int:
             print(line("1 client", sequential, seq_wall))
             print(line(f"{args.concurrency} clients", parallel, par_wall))
             print(server_side(http_port))
+    harness.save_figures(
+        "webhook",
+        {
+            "reviews": args.reviews,
+            "clients": args.concurrency,
+            "one": summary(sequential, seq_wall),
+            "many": summary(parallel, par_wall),
+            "under_2_5_ms": UNDER[0],
+        },
+    )
     return 0
 
 
