@@ -21,9 +21,12 @@ README = REPO / "README.md"
 
 
 def drift(f: dict[str, Any]) -> str:
+    parts = f.get("status_parts") or {}
+    changed = ", ".join(f"{k} {v:.2f}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1]))
+    what = f" (what they changed, per heal: {changed})" if changed else ""
     return (
         f"p50 {f['p50']} ms, p90 {f['p90']} ms, p99 {f['p99']} ms, max {f['max']} ms;"
-        f" {f['children']:.2f} child write, {f['status']:.2f} status writes,"
+        f" {f['children']:.2f} child write, {f['status']:.2f} status writes{what},"
         f" {f['events']:.2f} Event per heal ({f['refused']} writes refused, retried;"
         f" measured {f['measured']})"
     )

@@ -958,7 +958,8 @@ class Controller:
     ) -> None:
         previous = body.get("status")
         new = status_core.build(outcome, previous, self.now())
-        if status_core.unchanged(previous, new) or not self.leading():
+        what = status_core.changed(previous, new)
+        if not what or not self.leading():
             return
         metadata = body["metadata"]
         written = await self.api.apply_status(
@@ -968,8 +969,10 @@ class Controller:
         self.store.workload_seen(
             written if written.get("metadata") else {**body, "status": new}, deleted=False
         )
+        for key in what:
+            metrics.STATUS_WRITE_CHANGES.labels(key).inc()
         ready = next(c for c in new["conditions"] if c["type"] == "Ready")
-        log.info("status written", ready=ready["status"], reason=ready["reason"])
+        log.info("status written", ready=ready["status"], reason=ready["reason"], changed=what)
 
 
 def _rollout(deployment: Mapping[str, Any] | None) -> Any:

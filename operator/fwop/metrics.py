@@ -31,6 +31,13 @@ CHILD_WRITES = prometheus_client.Counter(
     ["kind", "reason"],
     registry=REGISTRY,
 )
+STATUS_WRITE_CHANGES = prometheus_client.Counter(
+    "fwop_status_write_changes",
+    "Workload status writes, by what of the status each changed (a write that changes"
+    " several parts counts once under each)",
+    ["changed"],
+    registry=REGISTRY,
+)
 DRIFT = prometheus_client.Counter(
     "fwop_drift_total",
     "Drifted fields found, by child kind and outcome (healed, reported).",

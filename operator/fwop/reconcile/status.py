@@ -313,23 +313,28 @@ def _child_ref(child: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def unchanged(
-    previous: Mapping[str, Any] | None,
-    new: Mapping[str, Any],
-    keys: Sequence[str] = (
-        "observedGeneration",
-        "conditions",
-        "children",
-        "availableReplicas",
-        "drift",
-        "appliedGeneration",
-        "appliedSpec",
-        "compliance",
-    ),
-) -> bool:
-    """True when writing `new` would change nothing the operator owns."""
+OWNED_KEYS = (
+    "observedGeneration",
+    "conditions",
+    "children",
+    "availableReplicas",
+    "drift",
+    "appliedGeneration",
+    "appliedSpec",
+    "compliance",
+)
+"""The keys of status the operator owns; only a change to one of them is written."""
+
+
+def changed(previous: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str]:
+    """The owned keys whose value differs (what a status write is for)."""
     previous = previous or {}
-    return all((previous.get(k) or None) == (new.get(k) or None) for k in keys)
+    return [k for k in OWNED_KEYS if (previous.get(k) or None) != (new.get(k) or None)]
+
+
+def unchanged(previous: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
+    """True when writing `new` would change nothing the operator owns."""
+    return not changed(previous, new)
 
 
 def compliance(
