@@ -288,6 +288,25 @@ def rendered_manifests(kube: Kube) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(out) if doc]
 
 
+def _token(kube: Kube, attempts: int = 20) -> str:
+    """A token of the operator's ServiceAccount from the TokenRequest API.
+
+    Retried for a few seconds: on a cluster that has just started, the first request for
+    an account created a moment ago can be refused; the last refusal is shown in full.
+    """
+    done = None
+    for _ in range(attempts):
+        done = kube.kubectl(
+            "create", "token", OPERATOR_ACCOUNT, "-n", OPERATOR_NAMESPACE,
+            f"--duration={TOKEN_DURATION}", check=False,
+        )  # fmt: skip
+        if done.returncode == 0:
+            return done.stdout.strip()
+        time.sleep(0.5)
+    assert done is not None
+    raise RuntimeError(f"no token for {OPERATOR_NAMESPACE}/{OPERATOR_ACCOUNT}: {done.stderr}")
+
+
 def operator_kubeconfig(kube: Kube, path: Path) -> Path:
     """A kubeconfig for the operator's ServiceAccount: the cluster's address and CA, a token.
 
@@ -299,10 +318,7 @@ def operator_kubeconfig(kube: Kube, path: Path) -> Path:
         "apply", "--server-side", "--force-conflicts", "--field-manager=fwop-install",
         "-f", "-", stdin=yaml.safe_dump_all(identity),
     )  # fmt: skip
-    token = kube.kubectl(
-        "create", "token", OPERATOR_ACCOUNT, "-n", OPERATOR_NAMESPACE,
-        f"--duration={TOKEN_DURATION}",
-    ).stdout.strip()  # fmt: skip
+    token = _token(kube)
     admin = json.loads(
         kube.kubectl("config", "view", "--raw", "--minify", "--flatten", "-o", "json").stdout
     )
