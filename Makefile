@@ -71,7 +71,8 @@ cluster-down: ## Stop the local control plane's processes and remove its state
 .PHONY: install-crds
 install-crds: ## Install crds/ into the target cluster (PolicyReport CRDs only where absent)
 	$(USE_KUBECTL) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" apply --server-side -f crds/
-	$(USE_KUBECTL) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" wait --for=condition=Established --timeout=60s -f crds/
+	@# The files, not the folder: `wait -f crds/` would also wait for crds/wgpolicyk8s/, created below
+	$(USE_KUBECTL) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" wait --for=condition=Established --timeout=60s $(addprefix -f ,$(wildcard crds/*.yaml))
 	@# PolicyReport CRDs: created only where absent (Kyverno or another tool may own them)
 	$(USE_KUBECTL) && for f in crds/wgpolicyk8s/*.yaml; do kubectl --kubeconfig "$(TARGET_KUBECONFIG)" get -f "$$f" >/dev/null 2>&1 || kubectl --kubeconfig "$(TARGET_KUBECONFIG)" create -f "$$f"; done
 	$(USE_KUBECTL) && kubectl --kubeconfig "$(TARGET_KUBECONFIG)" wait --for=condition=Established --timeout=60s -f crds/wgpolicyk8s/
@@ -79,7 +80,8 @@ install-crds: ## Install crds/ into the target cluster (PolicyReport CRDs only w
 .PHONY: run
 run: venv ## Everything: cluster (unless KUBECONFIG is set), CRDs, operator + webhook, examples
 	$(if $(KUBECONFIG),@echo "using KUBECONFIG=$(KUBECONFIG)",$(PYTHON) cluster/localcluster.py up)
-	$(MAKE) --no-print-directory install-crds KUBECONFIG="$(TARGET_KUBECONFIG)"
+	@# KUBECONFIG only when set: the local cluster gets its own version-matched kubectl
+	$(MAKE) --no-print-directory install-crds $(if $(KUBECONFIG),KUBECONFIG="$(KUBECONFIG)",)
 	$(USE_KUBECTL) && $(BIN)/python cluster/devrun.py --kubeconfig "$(TARGET_KUBECONFIG)" $(if $(KUBECONFIG),,--local)
 
 .PHONY: operator
