@@ -881,11 +881,9 @@ class Controller:
         rendered = next((d for d in desired if d["kind"] in ("Deployment", "CronJob")), None)
         if rendered is None:
             return
-        if rendered["kind"] == "CronJob":
-            template, settled = rendered["spec"]["jobTemplate"]["spec"]["template"], False
-        else:
-            live = next((c for c in results.live if c["kind"] == "Deployment"), None)
-            template, settled = rendered["spec"]["template"], pods.settled(live)
+        _, template = verdicts.template_of(rendered)
+        live = next((c for c in results.live if c["kind"] == "Deployment"), None)
+        settled = rendered["kind"] == "Deployment" and pods.settled(live)
         for pod in self.store.pods_of(ctx.owner):
             found = pods.judge(template, pod, settled, healed=ctx.enforce)
             if found:

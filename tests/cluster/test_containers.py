@@ -88,16 +88,6 @@ def test_every_container_runs_hardened_and_the_service_reaches_the_sidecar(
     assert compliance["failing"] == [], compliance
 
 
-def _pod_uid(kube: Kube, ns: str, name: str) -> str | None:
-    try:
-        pod = client.CoreV1Api(kube.api).read_namespaced_pod(name, ns)
-    except client.ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
-    return None if pod.metadata.deletion_timestamp else str(pod.metadata.uid)
-
-
 def _healed(kube: Kube, ns: str, field: str) -> dict[str, Any] | None:
     for entry in wl.get(kube, ns, NAME).get("status", {}).get("drift", []):
         if entry["kind"] == "Pod" and entry["field"] == field and "healedAt" in entry:
@@ -116,7 +106,7 @@ def test_an_init_container_image_swapped_in_place_replaces_the_pod(kube: Kube, m
     ops = [{"op": "replace", "path": "/spec/initContainers/0/image", "value": wl.IMAGE}]
     kube.kubectl("patch", "pod", name, "-n", ns, "--type=json", "-p", json.dumps(ops),
                  *wl.AS_TRUSTED)  # fmt: skip
-    eventually(lambda: _pod_uid(kube, ns, name) != uid, 30, "the tampered pod replaced")
+    eventually(lambda: wl.pod_uid(kube, ns, name) != uid, 30, "the tampered pod replaced")
     field = "spec.initContainers[name=migrate].image"
     entry = eventually(lambda: _healed(kube, ns, field), 15, "a healed drift entry")
     assert entry["name"] == name

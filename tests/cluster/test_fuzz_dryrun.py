@@ -24,6 +24,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from fwop.api import workload as workload_api
+from fwop.compliance import verdicts
 from fwop.render import namespace as namespace_render
 from fwop.render import workload as render
 
@@ -66,10 +67,7 @@ def pod_of(case: fuzzing.Case, namespace: str, index: int) -> dict[str, Any]:
         pod_security_version=fuzzing.POLICY.pod_security_version,
     )
     controller = next(c for c in children if c["kind"] in ("Deployment", "CronJob"))
-    spec = controller["spec"]
-    template = (
-        spec["jobTemplate"]["spec"]["template"] if "jobTemplate" in spec else spec["template"]
-    )
+    _, template = verdicts.template_of(controller)
     return {
         "apiVersion": "v1",
         "kind": "Pod",

@@ -73,16 +73,6 @@ def a_pod(kube: Kube, ns: str) -> str:
     return eventually(running, 60, "a running pod")
 
 
-def _pod_uid(kube: Kube, ns: str, name: str) -> str | None:
-    try:
-        pod = client.CoreV1Api(kube.api).read_namespaced_pod(name, ns)
-    except client.ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
-    return None if pod.metadata.deletion_timestamp else str(pod.metadata.uid)
-
-
 # The tenant guard refuses any change of a workload's pod but by the controllers that make
 # them (tests/cluster/test_tenant_guard.py); drift is what such an identity, or a change
 # made before the guard, leaves. The tampers act as kube-controller-manager (with the
@@ -147,9 +137,9 @@ def test_enforce_replaces_a_tampered_pod(
     ns = enforced
     wl.wait_ready(kube, ns, NAME)
     pod = a_pod(kube, ns)
-    uid = _pod_uid(kube, ns, pod)
+    uid = wl.pod_uid(kube, ns, pod)
     tamper(kube, ns, pod)
-    eventually(lambda: _pod_uid(kube, ns, pod) != uid, 30, f"{case}: the pod replaced")
+    eventually(lambda: wl.pod_uid(kube, ns, pod) != uid, 30, f"{case}: the pod replaced")
     entry = eventually(lambda: _entry(kube, ns, field, healed=True), 15, "drift entry")
     assert entry["name"] == pod
     wl.wait_ready(kube, ns, NAME)  # the ReplicaSet made a clean one
@@ -158,13 +148,13 @@ def test_enforce_replaces_a_tampered_pod(
 def test_audit_reports_a_tampered_pod_and_leaves_it(kube: Kube, audited: str) -> None:
     ns = audited
     pod = a_pod(kube, ns)
-    uid = _pod_uid(kube, ns, pod)
+    uid = wl.pod_uid(kube, ns, pod)
     extra_label(kube, ns, pod)
     entry = eventually(
         lambda: _entry(kube, ns, "metadata.labels.role", healed=False), 30, "reported"
     )
     assert entry["actual"] == "frontend"
-    assert _pod_uid(kube, ns, pod) == uid
+    assert wl.pod_uid(kube, ns, pod) == uid
 
 
 def test_a_rollout_that_cannot_progress_says_why(

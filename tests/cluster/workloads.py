@@ -129,3 +129,14 @@ def policy_report(kube: Kube, namespace: str, uid: str) -> dict[str, Any] | None
             return None
         raise
     return found
+
+
+def pod_uid(kube: Kube, namespace: str, name: str) -> str | None:
+    """The uid of a pod that exists and is not being deleted, else None."""
+    try:
+        pod = client.CoreV1Api(kube.api).read_namespaced_pod(name, namespace)
+    except client.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return None if pod.metadata.deletion_timestamp else str(pod.metadata.uid)

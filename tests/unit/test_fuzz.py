@@ -38,6 +38,7 @@ from fwop import errors
 from fwop.api import floor, guardrails
 from fwop.api import spec as spec_api
 from fwop.api import workload as workload_api
+from fwop.compliance import verdicts
 from fwop.render import meta
 from fwop.render import workload as render
 
@@ -83,11 +84,7 @@ def pod_problems(children: list[meta.Manifest]) -> list[str]:
     controllers = [*_of_kind(children, "Deployment"), *_of_kind(children, "CronJob")]
     if len(controllers) != 1:
         return [f"expected one Deployment or CronJob, rendered {len(controllers)}"]
-    spec = controllers[0]["spec"]
-    template = (
-        spec["jobTemplate"]["spec"]["template"] if "jobTemplate" in spec else spec["template"]
-    )
-    return pss.template(template)
+    return pss.template(verdicts.template_of(controllers[0])[1])
 
 
 def secret_problems(children: list[meta.Manifest], planted: list[str]) -> list[str]:

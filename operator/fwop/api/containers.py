@@ -49,19 +49,13 @@ class Container(types.Model):
         ),
     ]
     """Container image pinned by digest: <repository>@sha256:<64 hex> (IMG-1)."""
-    command: Annotated[tuple[types.Str1024, ...], pydantic.Field(max_length=64)] = ()
+    command: pod.Argv = ()
     """Entrypoint override; empty keeps the image's."""
-    args: Annotated[tuple[types.Str1024, ...], pydantic.Field(max_length=64)] = ()
+    args: pod.Argv = ()
     """Arguments to the entrypoint; empty keeps the image's."""
-    env: Annotated[
-        tuple[pod.EnvVar, ...],
-        pydantic.Field(max_length=64, json_schema_extra=types.LIST_MAP_BY_NAME),
-    ] = ()
+    env: pod.EnvVars = ()
     """Plain environment variables; never secrets (SEC-1)."""
-    ports: Annotated[
-        tuple[pod.ContainerPort, ...],
-        pydantic.Field(max_length=16, json_schema_extra=types.LIST_MAP_BY_NAME),
-    ] = ()
+    ports: pod.Ports = ()
     """Ports the container listens on; the workload's Service exposes them too, so names
     and numbers are unique across the pod."""
     resources: pod.Resources

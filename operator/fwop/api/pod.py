@@ -37,6 +37,19 @@ class ContainerPort(types.Model):
     """Transport protocol."""
 
 
+Argv = Annotated[tuple[types.Str1024, ...], pydantic.Field(max_length=64)]
+"""A command or its arguments: at most 64 words of at most 1,024 characters."""
+EnvVars = Annotated[
+    tuple[EnvVar, ...], pydantic.Field(max_length=64, json_schema_extra=types.LIST_MAP_BY_NAME)
+]
+"""A container's plain environment, merged by name."""
+Ports = Annotated[
+    tuple[ContainerPort, ...],
+    pydantic.Field(max_length=16, json_schema_extra=types.LIST_MAP_BY_NAME),
+]
+"""A container's ports, merged by name."""
+
+
 class ResourceList(types.Model):
     """CPU and memory amounts; both are required (POD-6)."""
 

@@ -109,19 +109,13 @@ class FinancialWorkloadSpec(types.Model):
     bound each per profile (PLC-1)."""
     shutdown: placement_api.Shutdown | None = None
     """Grace period and preStop action of the pods."""
-    command: Annotated[tuple[types.Str1024, ...], pydantic.Field(max_length=64)] = ()
+    command: pod.Argv = ()
     """Entrypoint override; empty keeps the image's."""
-    args: Annotated[tuple[types.Str1024, ...], pydantic.Field(max_length=64)] = ()
+    args: pod.Argv = ()
     """Arguments to the entrypoint; empty keeps the image's."""
-    env: Annotated[
-        tuple[pod.EnvVar, ...],
-        pydantic.Field(max_length=64, json_schema_extra=types.LIST_MAP_BY_NAME),
-    ] = ()
+    env: pod.EnvVars = ()
     """Plain environment variables; never secrets (SEC-1)."""
-    ports: Annotated[
-        tuple[pod.ContainerPort, ...],
-        pydantic.Field(max_length=16, json_schema_extra=types.LIST_MAP_BY_NAME),
-    ] = ()
+    ports: pod.Ports = ()
     """Ports the container listens on; a ClusterIP Service exposes them."""
     resources: pod.Resources
     """CPU and memory requests and limits, all required (POD-6)."""

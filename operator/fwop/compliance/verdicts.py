@@ -243,7 +243,7 @@ def controller(subject: Subject) -> Obj | None:
     return next((c for c in subject.children if c.get("kind") in POD_CONTROLLERS), None)
 
 
-def _template(obj: Obj) -> tuple[str, Obj]:
+def template_of(obj: Obj) -> tuple[str, Obj]:
     """(JSON path, pod template: metadata and spec) of a pod controller, or of a Pod."""
     spec = obj.get("spec") or {}
     if obj.get("kind") == "Pod":
@@ -256,13 +256,13 @@ def _template(obj: Obj) -> tuple[str, Obj]:
 
 def pod_template(obj: Obj) -> tuple[str, Obj]:
     """(JSON path, pod spec) of a pod controller's template."""
-    path, template = _template(obj)
+    path, template = template_of(obj)
     return f"{path}spec", template.get("spec") or {}
 
 
 def pod_labels(obj: Obj) -> Mapping[str, str]:
     """The labels of a pod controller's pods (what NetworkPolicies select)."""
-    labels = (_template(obj)[1].get("metadata") or {}).get("labels")
+    labels = (template_of(obj)[1].get("metadata") or {}).get("labels")
     return labels if isinstance(labels, Mapping) else {}
 
 
