@@ -62,7 +62,16 @@ build_kstatus() {
   (cd "$here/gomod/kstatus" && go build -trimpath -ldflags "-s -w" -o "$out/bin/kstatus" .)
 }
 
-for module in etcd kwok kubernetes kstatus; do
+# helm, for the chart tests (tests/cluster/test_chart*.py): lint, template, install.
+build_helm() {
+  local out=$1 v
+  v=$(version helm helm.sh/helm/v4)
+  (cd "$here/gomod/helm" && go build -trimpath \
+    -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$v -X helm.sh/helm/v4/internal/version.gitTreeState=clean" \
+    -o "$out/bin/helm" helm.sh/helm/v4/cmd/helm)
+}
+
+for module in etcd kwok kubernetes kstatus helm; do
   dest="$cache/$module-$(key "$module")"
   if [ -f "$dest/.complete" ]; then
     [ -z "${FWOP_VERBOSE:-}" ] || log "$module: cached in $dest"

@@ -16,7 +16,7 @@ from typing import Any
 
 import kopf
 
-from fwop import controller, evidence, health, leader, logs, memory
+from fwop import controller, evidence, health, leader, logs, memory, webhooktls
 from fwop.handlers import runtime
 from fwop.kube import api as kube_api
 from fwop.kube import events
@@ -94,14 +94,24 @@ def _configure_webhook(settings: kopf.OperatorSettings) -> None:
         _log.error("webhook not started", reason=why)
         settings.admission.server = _NotServing()
         return
+    try:
+        tls = webhooktls.ReloadingContext(cert, key)  # renewals load without a restart
+    except (OSError, ssl.SSLError) as exc:
+        why = f"certificate {cert} and key {key} do not load ({exc}); admission is refused"
+        runtime.HEALTH.fail("webhook", why)
+        _log.error("webhook not started", reason=why)
+        settings.admission.server = _NotServing()
+        return
     runtime.HEALTH.fail("webhook", "starting")
     settings.admission.server = kopf.WebhookServer(
         addr=opts.webhook_addr,
         port=opts.webhook_port,
+        context=tls.context,
         certfile=str(cert),
         pkeyfile=str(key),
     )
     _tasks.append(asyncio.create_task(_probe_webhook(), name="fwop-webhook-probe"))
+    _tasks.append(asyncio.create_task(tls.watch(), name="fwop-webhook-tls"))
 
 
 class _NotServing:
