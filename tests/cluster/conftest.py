@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import support
 import webhook
 import yaml
 from kubernetes import client, config
@@ -79,26 +80,15 @@ class Kube:
         )
 
 
-def _build_binaries() -> dict[str, str]:
-    out = subprocess.run(
-        [str(REPO / "cluster" / "build.sh")], check=True, stdout=subprocess.PIPE, text=True
-    ).stdout
-    return dict(
-        line.removeprefix("export ").split("=", 1) for line in out.splitlines() if "=" in line
-    )
-
-
 @pytest.fixture(scope="session")
 def kube() -> Iterator[Kube]:
     """A real cluster for the whole session."""
     external = os.environ.get("KUBECONFIG")
     if external:
-        kubectl = shutil.which("kubectl") or str(
-            Path(_build_binaries()["FWOP_BIN_KUBERNETES"]) / "bin" / "kubectl"
-        )
+        kubectl = shutil.which("kubectl") or support.binary("kubernetes", "kubectl")
         kubeconfig = Path(external)
     else:
-        kubectl = str(Path(_build_binaries()["FWOP_BIN_KUBERNETES"]) / "bin" / "kubectl")
+        kubectl = support.binary("kubernetes", "kubectl")
         subprocess.run(
             [sys.executable, str(LOCALCLUSTER), "up", "--state-dir", str(TEST_STATE)],
             check=True,

@@ -47,18 +47,29 @@ ARGO_TO_KSTATUS = {"Healthy": "Current", "Progressing": "InProgress", "Degraded"
 
 
 @functools.cache
-def _kstatus_binary() -> str:
+def _built() -> dict[str, str]:
+    """The folders cluster/build.sh built (or found cached), by module: FWOP_BIN_<MODULE>."""
     out = subprocess.run(
         [str(REPO / "cluster" / "build.sh")], check=True, stdout=subprocess.PIPE, text=True
     ).stdout
-    found = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines())
-    return str(Path(found["FWOP_BIN_KSTATUS"]) / "bin" / "kstatus")
+    return dict(
+        line.removeprefix("export ").split("=", 1) for line in out.splitlines() if "=" in line
+    )
+
+
+def binary(module: str, name: str) -> str:
+    """The path of the program `name` that cluster/build.sh built from cluster/gomod/<module>."""
+    return str(Path(_built()[f"FWOP_BIN_{module.upper()}"]) / "bin" / name)
 
 
 def kstatus(obj: dict[str, Any]) -> tuple[str, str]:
     """(status, message) of `obj` as kstatus computes them (cluster/gomod/kstatus)."""
     done = subprocess.run(
-        [_kstatus_binary()], input=json.dumps(obj), capture_output=True, text=True, check=True
+        [binary("kstatus", "kstatus")],
+        input=json.dumps(obj),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     verdict = json.loads(done.stdout)
     return str(verdict["status"]), str(verdict["message"])
