@@ -45,6 +45,18 @@ $(FLOORS_STAMP): pyproject.toml floors.txt
 	$(FLOORS)/bin/pip install --quiet -c floors.txt -e '.[dev,operator]'
 	rm -f $(FLOORS)/.stamp-* && touch $@
 
+.PHONY: chart-schema
+chart-schema: venv ## Regenerate the policy's part of charts/fwop/values.schema.json from its CRD
+	$(BIN)/python tools/chart_schema.py
+
+.PHONY: chart
+chart: ## helm lint --strict both charts, and render them (the tests compare them with manifests/)
+	@helm="$$(cluster/build.sh | sed -n 's/^export FWOP_BIN_HELM=//p')/bin/helm"; \
+	  for c in charts/fwop-crds charts/fwop; do \
+	    out="$$("$$helm" lint --strict "$$c" 2>&1)"; ok=$$?; echo "$$out" | grep -v 'symbolic link'; \
+	    [ $$ok = 0 ] && "$$helm" template "$${c#charts/}" "$$c" >/dev/null 2>&1 || exit 1; \
+	  done
+
 .PHONY: image-lock
 image-lock: venv ## Regenerate requirements-build.txt and requirements-image.txt (hashes for the image)
 	$(BIN)/python tools/lock_image.py

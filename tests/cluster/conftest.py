@@ -308,6 +308,12 @@ def operator_kubeconfig(kube: Kube, path: Path) -> Path:
         "apply", "--server-side", "--force-conflicts", "--field-manager=fwop-install",
         "-f", "-", stdin=yaml.safe_dump_all(identity),
     )  # fmt: skip
+    return token_kubeconfig(kube, path)
+
+
+def token_kubeconfig(kube: Kube, path: Path) -> Path:
+    """A kubeconfig at `path` with a fresh token of the operator's ServiceAccount, as it
+    exists in the cluster (whoever installed it)."""
     token = _token(kube)
     admin = json.loads(
         kube.kubectl("config", "view", "--raw", "--minify", "--flatten", "-o", "json").stdout
@@ -361,5 +367,11 @@ def operator(
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `uninstall` remove the whole install: they run last."""
-    items.sort(key=lambda item: item.get_closest_marker("uninstall") is not None)
+    """Tests marked `uninstall` remove the whole install: they run last, in the order their
+    marker's `order` says (test_helm.py installs the charts once `make uninstall` is done)."""
+
+    def last(item: pytest.Item) -> tuple[bool, int]:
+        marker = item.get_closest_marker("uninstall")
+        return marker is not None, int(marker.kwargs.get("order", 0)) if marker else 0
+
+    items.sort(key=last)

@@ -193,6 +193,13 @@ def test_one_replica_has_no_disruption_budget_that_would_block_drains() -> None:
         ({"resources.limits.memory": "lots"}, "at '/resources/limits/memory'"),
         ({"imagePullSecrets": ["Not_A_Name"]}, "at '/imagePullSecrets/0'"),
         ({"policy.spec": "allow everything"}, "at '/policy/spec'"),
+        # The policy's own schema, from its CRD (tools/chart_schema.py): offline, by name.
+        ({"policy.spec": {"allowedRegistry": ["x/"]}}, "additional properties 'allowedRegistry'"),
+        ({"policy.spec": {"residency": "maybe"}}, "at '/policy/spec/residency'"),
+        (
+            {"policy.spec": {"profiles": [{"name": "pci", "enforcement": "lax"}]}},
+            "at '/policy/spec/profiles/0",
+        ),
     ],
     ids=lambda v: str(v) if isinstance(v, str) else ",".join(v),
 )

@@ -31,7 +31,7 @@ release owns it (helm's own annotation), so an upgrade never drops it.
 {{- else if eq (toString $mode) "auto" }}
 {{- $live := lookup "apiextensions.k8s.io/v1" "CustomResourceDefinition" "" (index . 1) }}
 {{- if not $live }}yes
-{{- else if eq (dig "metadata" "annotations" "meta.helm.sh/release-name" "" $live) $root.Release.Name }}yes
+{{- else if and (eq (dig "metadata" "annotations" "meta.helm.sh/release-name" "" $live) $root.Release.Name) (eq (dig "metadata" "annotations" "meta.helm.sh/release-namespace" "" $live) $root.Release.Namespace) }}yes
 {{- end }}
 {{- end }}
 {{- end }}
