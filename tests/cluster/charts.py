@@ -52,10 +52,16 @@ def sets(values: dict[str, Any]) -> list[str]:
 
 
 def template(
-    chart: Path, values: dict[str, Any] | None = None, *, namespace: str = "default"
+    chart: Path,
+    values: dict[str, Any] | None = None,
+    *,
+    namespace: str = "default",
+    release: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The objects `helm template` renders for `chart` with `values` (dotted keys)."""
-    out = helm("template", chart.name, str(chart), "--namespace", namespace, *sets(values or {}))
+    """The objects `helm template` renders for `chart` with `values` (dotted keys), as the
+    release `release` (the chart folder's name by default)."""
+    args = ["--namespace", namespace, *sets(values or {})]
+    out = helm("template", release or chart.name, str(chart), *args)
     return [doc for doc in yaml.safe_load_all(out) if doc]
 
 

@@ -90,6 +90,15 @@ def test_the_charts_render_the_objects_kustomize_renders() -> None:
         assert differences(without_helm(doc), reference[found]) == [], found
 
 
+def test_packaged_charts_render_what_the_folders_render(tmp_path: Path) -> None:
+    """`helm package` follows the files/ links, so a published chart needs no checkout."""
+    charts.helm("package", str(CRDS), str(OPERATOR), "--destination", str(tmp_path))
+    for chart in (CRDS, OPERATOR):
+        (packaged,) = tmp_path.glob(f"{chart.name}-[0-9]*.tgz")
+        values = {"webhook.certificate.mode": "cert-manager"} if chart == OPERATOR else {}
+        assert template(packaged, values, release=chart.name) == template(chart, values)
+
+
 def test_policy_report_crds_are_the_ones_in_crds() -> None:
     files = by_key(
         [

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tomllib
 
+import yaml
 from packaging import version
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -99,3 +100,11 @@ def test_the_image_installs_constraints_versions_with_their_hashes() -> None:
     assert {name.replace("_", "-") for name in wanted} <= {n.replace("_", "-") for n in image}
     assert "hatchling" in _locked("requirements-build.txt")
     assert not {"pytest", "mypy", "ruff", "hatchling"} & set(image)  # nothing of dev or build
+
+
+def test_the_charts_carry_the_package_version() -> None:
+    """Both Helm charts and the Python package are released together, at one version."""
+    for chart in ("fwop", "fwop-crds"):
+        meta = yaml.safe_load((REPO / "charts" / chart / "Chart.yaml").read_text(encoding="utf-8"))
+        assert meta["version"] == PROJECT["version"], chart
+        assert meta["appVersion"] == PROJECT["version"], chart
