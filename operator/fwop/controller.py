@@ -107,11 +107,11 @@ class Controller:
         )
 
     def _watchers(self) -> list[watch.Watcher]:
-        """The operator's own watches (see fwop.kube.watch): workloads, children, pods, namespaces.
+        """The operator's own watches (see fwop.kube.watch).
 
-        kopf watches only the cluster policy: its per-event processing (a diff-base deep
-        copy per event) was a tenth of the operator's CPU under load when it also watched
-        the workloads.
+        Workloads, children, pods, the runs (Jobs) of CronJobs, namespaces. kopf watches
+        only the cluster policy: its per-event processing (a diff-base deep copy per event)
+        was a tenth of the operator's CPU under load when it also watched the workloads.
         """
         workloads = watch.Watcher(
             self.api,
@@ -136,13 +136,20 @@ class Controller:
             on_listed=self.store.pods_relisted,
             label_selector=f"{meta.LABEL_MANAGED_BY}={meta.MANAGED_BY}",
         )
+        jobs = watch.Watcher(
+            self.api,
+            kinds.JOB,
+            on_event=lambda type_, obj: self.job_seen(obj, deleted=type_ == "DELETED"),
+            on_listed=self.store.jobs_relisted,
+            label_selector=f"{meta.LABEL_MANAGED_BY}={meta.MANAGED_BY}",
+        )
         namespaces = watch.Watcher(
             self.api,
             kinds.NAMESPACE,
             on_event=lambda type_, obj: self.namespace_seen(obj, deleted=type_ == "DELETED"),
             on_listed=self.store.namespaces_relisted,
         )
-        return [workloads, namespaces, *children, pods]
+        return [workloads, namespaces, *children, pods, jobs]
 
     def _workloads_listed(self, seen: set[tuple[str, str]]) -> None:
         for key in [k for k in self.store.workloads if k not in seen]:
@@ -160,6 +167,7 @@ class Controller:
             "store.children": st.children,
             "store.references": st.references,
             "store.pods": st.pods,
+            "store.jobs": st.jobs,
             "store.namespaces": st.namespaces,
             "store.indexes": [st._keys, st._by_namespace, st._owner, st._objects, st._owned,
                               st._tombstones, st._pod_owner, st._pods_of],
@@ -412,6 +420,15 @@ class Controller:
         """A pod event: a pod of a workload (or one that was) queues its workload."""
         key = self.store.pod_seen(body, deleted)
         if key is not None and not deleted:
+            self.queue.add(key)
+
+    def job_seen(self, body: Mapping[str, Any], deleted: bool) -> None:
+        """A Job event: a new run of a workload's CronJob queues the workload.
+
+        So the run's pods seen before the Job are judged against its template.
+        """
+        key = self.store.job_seen(body, deleted)
+        if key is not None:
             self.queue.add(key)
 
     def namespace_seen(self, body: Mapping[str, Any], deleted: bool = False) -> None:
@@ -876,18 +893,40 @@ class Controller:
         """Judge the running pods against their controller's template (pod drift).
 
         A CronJob's pods come from Jobs made from older templates too, so their images are
-        not compared; everything else is.
+        compared with their own Job's template (the store holds the runs' Jobs), and only
+        for a Job the workload's CronJob made.
         """
         rendered = next((d for d in desired if d["kind"] in ("Deployment", "CronJob")), None)
         if rendered is None:
             return
         _, template = verdicts.template_of(rendered)
-        live = next((c for c in results.live if c["kind"] == "Deployment"), None)
+        live = next((c for c in results.live if c["kind"] == rendered["kind"]), None)
         settled = rendered["kind"] == "Deployment" and pods.settled(live)
         for pod in self.store.pods_of(ctx.owner):
-            found = pods.judge(template, pod, settled, healed=ctx.enforce)
+            images_from = template if settled else None
+            if rendered["kind"] == "CronJob":
+                images_from = self._run_template(pod, live)
+            found = pods.judge(template, pod, images_from, healed=ctx.enforce)
             if found:
                 await self.executor.heal_pod(body, pod, found, results, log)
+
+    def _run_template(
+        self, pod: dict[str, Any], cronjob: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The pod template of the run (Job) that made `pod`.
+
+        Only for a Job the workload's CronJob made; None when either is not known (nothing
+        to compare yet).
+        """
+        job = self.store.job_of(pod)
+        if job is None or cronjob is None:
+            return None
+        made_by = job["metadata"].get("controller") or {}
+        cron = cronjob["metadata"]
+        if (made_by.get("kind"), made_by.get("uid")) != ("CronJob", cron.get("uid")):
+            return None
+        template: dict[str, Any] = job["spec"]["template"]
+        return template
 
     def _summarise(self, body: dict[str, Any], results: execute.Results) -> None:
         """One Normal Event per pass that created or changed children (not one per child)."""

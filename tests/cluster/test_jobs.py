@@ -99,3 +99,35 @@ def test_a_tampered_pod_template_is_healed(kube: Kube, nightly: str) -> None:
     assert entry["actual"] == "true"
     cron = client.BatchV1Api(kube.api).read_namespaced_cron_job(NAME, ns)
     assert not cron.spec.job_template.spec.template.spec.host_network
+
+
+def test_a_run_s_pod_with_an_image_swapped_in_place_is_healed(kube: Kube, nightly: str) -> None:
+    """A run's pods are compared with the template of the Job that made them (the operator
+    watches the runs), so an image swapped in place in a run's pod is drift like a
+    Deployment pod's: the pod is deleted and the drift recorded."""
+    ns = nightly
+    kube.kubectl("create", "job", "run-2", f"--from=cronjob/{NAME}", "-n", ns, *wl.AS_TRUSTED)
+    core = client.CoreV1Api(kube.api)
+
+    def made() -> Any:
+        pods = core.list_namespaced_pod(ns, label_selector="job-name=run-2").items
+        return pods[0] if pods else None
+
+    pod = eventually(made, 60, "the run's pod")
+    image = f"registry.bank.example/team/other@{wl.DIGEST}"
+    ops = [{"op": "replace", "path": "/spec/containers/0/image", "value": image}]
+    kube.kubectl("patch", "pod", pod.metadata.name, "-n", ns, "--type=json",
+                 "-p", json.dumps(ops), *wl.AS_TRUSTED)  # fmt: skip
+
+    def healed() -> dict[str, Any] | None:
+        for entry in wl.get(kube, ns, NAME).get("status", {}).get("drift", []):
+            if (entry["kind"], entry["name"]) == ("Pod", pod.metadata.name) and "healedAt" in entry:
+                return dict(entry)
+        return None
+
+    entry = eventually(healed, 30, "a healed drift entry for the run's pod")
+    assert entry["field"] == "spec.containers[name=app].image"
+    assert entry["actual"] == image
+    eventually(
+        lambda: wl.pod_uid(kube, ns, pod.metadata.name) != pod.metadata.uid, 30, "the pod deleted"
+    )

@@ -36,13 +36,13 @@ def fields_of(found: list[Any]) -> list[str]:
 
 
 def test_a_pod_as_its_replicaset_made_it_is_not_drift() -> None:
-    assert pods.judge(TEMPLATE, pod(), images_settled=True, healed=True) == []
+    assert pods.judge(TEMPLATE, pod(), images_from=TEMPLATE, healed=True) == []
 
 
 def test_an_ephemeral_container_is_drift() -> None:
     tampered = pod()
     tampered["spec"]["ephemeralContainers"] = [{"name": "debugger", "image": "busybox"}]
-    [found] = pods.judge(TEMPLATE, tampered, True, True)
+    [found] = pods.judge(TEMPLATE, tampered, TEMPLATE, True)
     assert found.field == "spec.ephemeralContainers[name=debugger]"
 
 
@@ -50,7 +50,7 @@ def test_a_pod_relabelled_out_of_its_replicaset_is_drift() -> None:
     escaped = pod()
     del escaped["metadata"]["labels"]["finance.compliance.dev/workload"]
     escaped["metadata"]["ownerReferences"] = []
-    assert fields_of(pods.judge(TEMPLATE, escaped, True, True)) == [
+    assert fields_of(pods.judge(TEMPLATE, escaped, TEMPLATE, True)) == [
         "metadata.labels.finance.compliance.dev/workload",
         "metadata.ownerReferences",
     ]
@@ -60,16 +60,16 @@ def test_a_label_added_later_by_someone_else_is_drift_one_set_at_creation_is_not
     body = pod()
     body["metadata"]["labels"]["role"] = "frontend"
     body["metadata"]["labelManagers"]["role"] = ["kubectl-label"]
-    assert fields_of(pods.judge(TEMPLATE, body, True, True)) == ["metadata.labels.role"]
+    assert fields_of(pods.judge(TEMPLATE, body, TEMPLATE, True)) == ["metadata.labels.role"]
     body["metadata"]["labelManagers"]["role"] = ["kube-controller-manager"]
-    assert pods.judge(TEMPLATE, body, True, True) == []
+    assert pods.judge(TEMPLATE, body, TEMPLATE, True) == []
 
 
 def test_images_count_only_once_the_rollout_settled() -> None:
     swapped = copy.deepcopy(pod())
     swapped["spec"]["containers"][0]["image"] = "r/b@sha256:2"
-    assert pods.judge(TEMPLATE, swapped, images_settled=False, healed=True) == []
-    [found] = pods.judge(TEMPLATE, swapped, images_settled=True, healed=True)
+    assert pods.judge(TEMPLATE, swapped, images_from=None, healed=True) == []
+    [found] = pods.judge(TEMPLATE, swapped, images_from=TEMPLATE, healed=True)
     assert found.field == "spec.containers[name=app].image"
 
 
@@ -77,7 +77,7 @@ def test_a_terminating_pod_is_left_alone() -> None:
     leaving = pod()
     leaving["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
     leaving["spec"]["ephemeralContainers"] = [{"name": "x", "image": "y"}]
-    assert pods.judge(TEMPLATE, leaving, True, True) == []
+    assert pods.judge(TEMPLATE, leaving, TEMPLATE, True) == []
 
 
 def test_settled_means_every_pod_from_the_current_template() -> None:
@@ -90,3 +90,67 @@ def test_settled_means_every_pod_from_the_current_template() -> None:
     deployment["status"]["replicas"] = 2
     assert pods.settled(deployment)
     assert not pods.settled(None)
+
+
+# A run of a CronJob: the Job (its template cannot change) and a pod it made.
+CRON = {"kind": "CronJob", "name": "nightly", "uid": "c1", "controller": True}
+
+
+def job(name: str = "nightly-29001", image: str = "r/a@sha256:1", **meta: Any) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "namespace": "team", "uid": f"j-{name}",
+                     "labels": LABELS, "ownerReferences": [CRON], **meta},
+        "spec": {"template": {"spec": {"containers": [{"name": "app", "image": image}]}}},
+        "status": {"active": 1},
+    }  # fmt: skip
+
+
+def run_pod(of: dict[str, Any], image: str) -> dict[str, Any]:
+    ref = {"kind": "Job", "name": of["metadata"]["name"], "uid": of["metadata"]["uid"],
+           "controller": True}  # fmt: skip
+    return pod(spec={"containers": [{"name": "app", "image": image}]}) | {
+        "metadata": {**pod()["metadata"], "ownerReferences": [ref]}
+    }
+
+
+def test_a_run_s_pod_is_compared_with_its_own_job_not_the_newer_cronjob() -> None:
+    st = store.Store()
+    older = job(image="r/a@sha256:old")
+    st.job_seen(older, deleted=False)
+    newer_template = {**TEMPLATE}  # the CronJob moved on to sha256:1 since the run started
+    running = run_pod(older, "r/a@sha256:old")
+    template = st.job_of(running)
+    assert template is not None
+    assert pods.judge(newer_template, running, template["spec"]["template"], True) == []
+    swapped = run_pod(older, "r/evil@sha256:9")
+    [found] = pods.judge(newer_template, swapped, template["spec"]["template"], True)
+    assert (found.field, found.expected, found.actual) == (
+        "spec.containers[name=app].image",
+        "r/a@sha256:old",
+        "r/evil@sha256:9",
+    )
+
+
+def test_a_job_is_known_by_uid_and_queues_its_workload_once() -> None:
+    st = store.Store()
+    st.workload_seen({"metadata": {"name": "app", "namespace": "team", "uid": "w1",
+                                   "resourceVersion": "1"}, "spec": {}}, deleted=False)  # fmt: skip
+    first = job()
+    assert st.job_seen(first, deleted=False) == ("team", "app")
+    assert st.job_seen(first | {"status": {"succeeded": 1}}, deleted=False) is None
+    # Another object under the same name is not the Job the pod's owner reference names.
+    impostor = job(uid="j-other")
+    assert st.job_seen(impostor, deleted=False) == ("team", "app")
+    assert st.job_of(run_pod(first, "r/a@sha256:1")) is None
+    st.jobs_relisted(set())
+    assert st.jobs == {}
+
+
+def test_a_job_keeps_only_what_pod_drift_reads() -> None:
+    slim = store.slim_job(job())
+    assert slim == {
+        "metadata": {"name": "nightly-29001", "namespace": "team", "uid": "j-nightly-29001",
+                     "controller": {"kind": "CronJob", "name": "nightly", "uid": "c1"}},
+        "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "r/a@sha256:1"}],
+                                       "initContainers": []}}},
+    }  # fmt: skip

@@ -48,6 +48,7 @@ POLICY = Kind(
 NAMESPACE = Kind("v1", "Namespace", "namespaces", namespaced=False)
 EVENT = Kind("v1", "Event", "events")
 POD = Kind("v1", "Pod", "pods")
+JOB = Kind("batch/v1", "Job", "jobs")  # the runs of a workload's CronJob (watched, never written)
 LEASE = Kind("coordination.k8s.io/v1", "Lease", "leases")
 SUBJECT_ACCESS_REVIEW = Kind(
     "authorization.k8s.io/v1", "SubjectAccessReview", "subjectaccessreviews", namespaced=False

@@ -5,11 +5,12 @@ walk around the baseline without touching the Deployment: an ephemeral debug con
 (`kubectl debug`), a pod relabelled out of its NetworkPolicies and its ReplicaSet, a label
 another party adds so that someone else's NetworkPolicy or Service selects it, an image
 swapped in place (of an app or an init container). Each is drift; the heal deletes the pod
-(one write) and the ReplicaSet replaces it from the template. Labels the cluster's
-controllers set (``pod-template-hash`` by the ReplicaSet controller, and anything set at
-creation) are not drift, nor are pods of an older ReplicaSet while a rollout runs (images
-are compared only once the Deployment has settled). Must not: do I/O, or judge anything
-but the fields listed here.
+(one write) and the ReplicaSet (or the Job) replaces it from the template. Labels the
+cluster's controllers set (``pod-template-hash`` by the ReplicaSet controller, and anything
+set at creation) are not drift, nor are pods of an older ReplicaSet while a rollout runs:
+a Deployment's pods are compared on images only once it has settled. A CronJob's pods are
+compared with the template of the Job that made them, which cannot change, so at any time.
+Must not: do I/O, or judge anything but the fields listed here.
 """
 
 from __future__ import annotations
@@ -80,10 +81,14 @@ def _images(
 def judge(
     template: Mapping[str, Any],
     pod: Mapping[str, Any],
-    images_settled: bool,
+    images_from: Mapping[str, Any] | None,
     healed: bool,
 ) -> list[drift.Finding]:
-    """What drifted on one pod of the workload, against the Deployment's pod template."""
+    """What drifted on one pod of the workload, against its controller's pod template.
+
+    `images_from` is the template the pod's images must match: the Deployment's once its
+    rollout is over, the pod's own Job's for a CronJob; None compares no image.
+    """
     meta = pod.get("metadata", {})
     if meta.get("deletionTimestamp"):
         return []
@@ -98,6 +103,6 @@ def judge(
     owners = meta.get("ownerReferences") or ()
     if not any(isinstance(o, Mapping) and o.get("controller") for o in owners):
         found.append(_finding(name, "metadata.ownerReferences", "its ReplicaSet", None, healed))
-    if images_settled:
-        found += _images(name, template, pod, healed)
+    if images_from is not None:
+        found += _images(name, images_from, pod, healed)
     return found
