@@ -12,6 +12,7 @@ is pointed at that subprocess, and the cluster policy comes from the chart's val
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from pathlib import Path
@@ -23,7 +24,7 @@ import webhook
 import workloads as wl
 import yaml
 from conftest import REPO, InstalledOperator, Kube, Operator, token_kubeconfig
-from installs import CLUSTER_OBJECTS, CRDS, check_install, exists, owned_by
+from installs import CLUSTER_OBJECTS, CRDS, chains, check_install, exists, owned_by
 from kubernetes import client
 from support import eventually
 
@@ -55,6 +56,29 @@ def point_webhook_at(kube: Kube, operator: Operator) -> None:
     kube.kubectl("delete", "validatingwebhookconfiguration", webhook.NAME, "--ignore-not-found")
 
 
+def tls(kube: Kube) -> dict[str, bytes]:
+    secret = client.CoreV1Api(kube.api).read_namespaced_secret("fwop-webhook-tls", "fwop-system")
+    return {k: base64.b64decode(v) for k, v in secret.data.items()}
+
+
+def rotation_keeps_the_old_ca_trusted(kube: Kube, values: list[str]) -> None:
+    """An upgrade keeps the self-generated certificate; one within renewBeforeDays of its
+    end makes a new one, and the API server trusts the new CA and the previous one."""
+    first = tls(kube)
+    helm(kube, "upgrade", "fwop", str(charts.OPERATOR), "-n", "default", "--wait", *values)
+    assert tls(kube) == first
+    renew = ["--set", "webhook.certificate.renewBeforeDays=400"]  # > validityDays: due now
+    helm(kube, "upgrade", "fwop", str(charts.OPERATOR), "-n", "default", "--wait", *values, *renew)
+    second = tls(kube)
+    assert second["tls.crt"] != first["tls.crt"]
+    assert second["ca.crt"].count(b"BEGIN CERTIFICATE") == 2
+    assert second["ca.crt"].endswith(first["ca.crt"].strip() + b"\n")
+    assert chains(second["ca.crt"], second["tls.crt"])
+    assert chains(second["ca.crt"], first["tls.crt"])  # the pods' old one, until they reload
+    hook = client.AdmissionregistrationV1Api(kube.api).read_validating_webhook_configuration("fwop")
+    assert base64.b64decode(hook.webhooks[0].client_config.ca_bundle) == second["ca.crt"]
+
+
 def test_helm_install_runs_the_operator_and_uninstall_leaves_nothing(
     kube: Kube, operator: Operator, namespace: str, tmp_path: Path
 ) -> None:
@@ -79,6 +103,8 @@ def test_helm_install_runs_the_operator_and_uninstall_leaves_nothing(
     )
     policy = charts.sets({"policy": {"create": True, "spec": POLICY["spec"]}})
     helm(kube, "install", "fwop", str(charts.OPERATOR), "-n", "default", "--wait", *policy)
+    check_install(kube)
+    rotation_keeps_the_old_ca_trusted(kube, policy)
     check_install(kube)
     live = kube.kubectl("get", "financialworkloadpolicy", "default", "-o", "json").stdout
     assert json.loads(live)["spec"]["allowedRegistries"] == POLICY["spec"]["allowedRegistries"]
