@@ -105,11 +105,16 @@ class Controller:
         self._admission_namespaces: freshness.FreshCache[dict[str, str] | None] = (
             freshness.FreshCache(policystate.FRESH_SECONDS)
         )
+        # The runs (Jobs) of CronJobs, by uid: their templates never change; a read that
+        # failed is tried again after RUN_RETRY_SECONDS.
+        self._runs: freshness.FreshCache[dict[str, Any] | None] = freshness.FreshCache(
+            RUN_RETRY_SECONDS, limit=RUNS_KEPT
+        )
 
     def _watchers(self) -> list[watch.Watcher]:
         """The operator's own watches (see fwop.kube.watch).
 
-        Workloads, children, pods, the runs (Jobs) of CronJobs, namespaces. kopf watches
+        Workloads, children, pods, namespaces. kopf watches
         only the cluster policy: its per-event processing (a diff-base deep copy per event)
         was a tenth of the operator's CPU under load when it also watched the workloads.
         """
@@ -136,20 +141,13 @@ class Controller:
             on_listed=self.store.pods_relisted,
             label_selector=f"{meta.LABEL_MANAGED_BY}={meta.MANAGED_BY}",
         )
-        jobs = watch.Watcher(
-            self.api,
-            kinds.JOB,
-            on_event=lambda type_, obj: self.job_seen(obj, deleted=type_ == "DELETED"),
-            on_listed=self.store.jobs_relisted,
-            label_selector=f"{meta.LABEL_MANAGED_BY}={meta.MANAGED_BY}",
-        )
         namespaces = watch.Watcher(
             self.api,
             kinds.NAMESPACE,
             on_event=lambda type_, obj: self.namespace_seen(obj, deleted=type_ == "DELETED"),
             on_listed=self.store.namespaces_relisted,
         )
-        return [workloads, namespaces, *children, pods, jobs]
+        return [workloads, namespaces, *children, pods]
 
     def _workloads_listed(self, seen: set[tuple[str, str]]) -> None:
         for key in [k for k in self.store.workloads if k not in seen]:
@@ -167,7 +165,7 @@ class Controller:
             "store.children": st.children,
             "store.references": st.references,
             "store.pods": st.pods,
-            "store.jobs": st.jobs,
+            "runs' templates": self._runs._values,
             "store.namespaces": st.namespaces,
             "store.indexes": [st._keys, st._by_namespace, st._owner, st._objects, st._owned,
                               st._tombstones, st._pod_owner, st._pods_of],
@@ -420,15 +418,6 @@ class Controller:
         """A pod event: a pod of a workload (or one that was) queues its workload."""
         key = self.store.pod_seen(body, deleted)
         if key is not None and not deleted:
-            self.queue.add(key)
-
-    def job_seen(self, body: Mapping[str, Any], deleted: bool) -> None:
-        """A Job event: a new run of a workload's CronJob queues the workload.
-
-        So the run's pods seen before the Job are judged against its template.
-        """
-        key = self.store.job_seen(body, deleted)
-        if key is not None:
             self.queue.add(key)
 
     def namespace_seen(self, body: Mapping[str, Any], deleted: bool = False) -> None:
@@ -893,8 +882,8 @@ class Controller:
         """Judge the running pods against their controller's template (pod drift).
 
         A CronJob's pods come from Jobs made from older templates too, so their images are
-        compared with their own Job's template (the store holds the runs' Jobs), and only
-        for a Job the workload's CronJob made.
+        compared with their own Job's template, and only for a Job the workload's CronJob
+        made.
         """
         rendered = next((d for d in desired if d["kind"] in ("Deployment", "CronJob")), None)
         if rendered is None:
@@ -905,25 +894,42 @@ class Controller:
         for pod in self.store.pods_of(ctx.owner):
             images_from = template if settled else None
             if rendered["kind"] == "CronJob":
-                images_from = self._run_template(pod, live)
+                images_from = await self._run_template(pod, live)
             found = pods.judge(template, pod, images_from, healed=ctx.enforce)
             if found:
                 await self.executor.heal_pod(body, pod, found, results, log)
 
-    def _run_template(
+    async def _run_template(
         self, pod: dict[str, Any], cronjob: dict[str, Any] | None
     ) -> dict[str, Any] | None:
         """The pod template of the run (Job) that made `pod`.
 
         Only for a Job the workload's CronJob made; None when either is not known (nothing
-        to compare yet).
+        to compare yet). A Job's template cannot change, so it is read once per Job (by
+        uid, in a bounded cache) rather than watched: no Job anyone else makes costs the
+        operator anything.
         """
-        job = self.store.job_of(pod)
-        if job is None or cronjob is None:
+        ref = store.job_reference(pod)
+        if ref is None or cronjob is None:
+            return None
+        name, job_uid = ref
+        namespace = str(pod["metadata"].get("namespace"))
+
+        async def read() -> dict[str, Any] | None:
+            try:
+                live = await self.api.get(kinds.JOB, namespace, name)
+            except errors.ApiError as exc:
+                _log.warning("run not read", namespace=namespace, job=name, error=str(exc))
+                return None
+            if live is None or live["metadata"].get("uid") != job_uid:
+                return None
+            return store.slim_job(live)
+
+        job = await self._runs.get(job_uid, read)
+        if job is None:
             return None
         made_by = job["metadata"].get("controller") or {}
-        cron = cronjob["metadata"]
-        if (made_by.get("kind"), made_by.get("uid")) != ("CronJob", cron.get("uid")):
+        if (made_by.get("kind"), made_by.get("uid")) != ("CronJob", cronjob["metadata"].get("uid")):
             return None
         template: dict[str, Any] = job["spec"]["template"]
         return template
@@ -1072,6 +1078,10 @@ PUBLISH_BATCH = 16
 PUBLISH_RETRY_SECONDS = 10.0
 """After a PolicyReport could not be written, its workload's next pass (which retries it)."""
 SUMMARY_SECONDS = 10.0
+RUN_RETRY_SECONDS = 300.0
+"""A run (Job) not read, or read as not the workload's, is read again after this long."""
+RUNS_KEPT = 4096
+"""Templates of runs kept (by Job uid); the oldest go first."""
 """How often, at most, the cluster's summary report is rewritten while verdicts change."""
 
 

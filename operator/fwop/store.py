@@ -148,24 +148,44 @@ def slim_pod(body: Mapping[str, Any]) -> dict[str, Any]:
     })  # fmt: skip
 
 
+# Bounds on what is kept of a Job: a run's template has the workload's containers (a few,
+# digest-pinned), so anything longer is not one of the operator's runs.
+JOB_CONTAINERS, JOB_IMAGE_CHARS = 32, 512
+
+
 def slim_job(body: Mapping[str, Any]) -> dict[str, Any]:
-    """What pod drift reads of a Job: identity, its controller, its pod template's images."""
+    """What pod drift reads of a Job: its uid, its controller, its pod template's images.
+
+    Bounded (at most JOB_CONTAINERS containers per list, images cut at JOB_IMAGE_CHARS), so
+    a Job made to be large costs no more than any other.
+    """
     meta = body.get("metadata", {})
     pod_spec = body.get("spec", {}).get("template", {}).get("spec", {})
 
     def images(field: str) -> list[dict[str, str]]:
-        return [{"name": c.get("name"), "image": c.get("image")} for c in pod_spec.get(field) or ()]
+        return [
+            {"name": str(c.get("name"))[:JOB_IMAGE_CHARS],
+             "image": str(c.get("image"))[:JOB_IMAGE_CHARS]}
+            for c in (pod_spec.get(field) or ())[:JOB_CONTAINERS]
+        ]  # fmt: skip
 
     owners = [
-        {k: ref.get(k) for k in ("kind", "name", "uid")}
+        {k: str(ref.get(k))[:JOB_IMAGE_CHARS] for k in ("kind", "name", "uid")}
         for ref in meta.get("ownerReferences") or ()
         if isinstance(ref, Mapping) and ref.get("controller")
     ]
     return plain({
-        "metadata": {**{k: meta[k] for k in ("name", "namespace", "uid") if k in meta},
-                     "controller": owners[0] if owners else None},
+        "metadata": {"uid": meta.get("uid"), "controller": owners[0] if owners else None},
         "spec": {"template": {"spec": {f: images(f) for f in ("containers", "initContainers")}}},
     })  # fmt: skip
+
+
+def job_reference(pod: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(name, uid) of the Job that controls `pod`, if a Job does."""
+    for ref in pod.get("metadata", {}).get("ownerReferences") or ():
+        if isinstance(ref, Mapping) and ref.get("controller") and ref.get("kind") == "Job":
+            return str(ref.get("name")), str(ref.get("uid"))
+    return None
 
 
 def _same_pod(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
@@ -244,8 +264,6 @@ class Store:
         self._pod_owner: dict[Key, tuple[Key, str]] = {}
         """pod -> (its workload's key, the pod's uid)."""
         self._pods_of: dict[Key, set[Key]] = {}
-        self.jobs: dict[Key, dict[str, Any]] = {}
-        """Runs of workloads' CronJobs: what slim_job keeps."""
 
     # ---- workloads --------------------------------------------------------------------------
 
@@ -437,43 +455,6 @@ class Store:
                 pods.discard(pkey)
                 if not pods:
                     del self._pods_of[known[0]]
-
-    # ---- runs of workloads' CronJobs ---------------------------------------------------------
-
-    def job_seen(self, body: Mapping[str, Any], deleted: bool) -> Key | None:
-        """A Job event; returns its workload's key the first time this Job is seen.
-
-        A Job's pod template cannot change, so the run's pods are compared with it (pod
-        drift of a CronJob's pods: the CronJob's own template may be newer than the run's).
-        Status updates of a known Job return None: they queue nothing.
-        """
-        meta = body["metadata"]
-        jkey = (str(meta["namespace"]), str(meta["name"]))
-        if deleted:
-            self.jobs.pop(jkey, None)
-            return None
-        known = self.jobs.get(jkey)
-        if known is not None and known["metadata"].get("uid") == meta.get("uid"):
-            return None
-        self.jobs[jkey] = slim_job(body)
-        workload = (meta.get("labels") or {}).get(LABEL_WORKLOAD)
-        owner = (jkey[0], str(workload)) if workload else None
-        return owner if owner in self.workloads else None
-
-    def jobs_relisted(self, seen: set[tuple[str, str]]) -> None:
-        """A fresh list of Jobs: forget the ones it did not hold."""
-        for jkey in [j for j in self.jobs if j not in seen]:
-            del self.jobs[jkey]
-
-    def job_of(self, pod: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The Job that controls `pod` (that very object, by uid), if the store holds it."""
-        meta = pod.get("metadata", {})
-        for ref in meta.get("ownerReferences") or ():
-            if isinstance(ref, Mapping) and ref.get("controller") and ref.get("kind") == "Job":
-                job = self.jobs.get((str(meta.get("namespace")), str(ref.get("name"))))
-                if job is not None and job["metadata"].get("uid") == ref.get("uid"):
-                    return job
-        return None
 
     def pods_of(self, owner: str) -> list[dict[str, Any]]:
         """The pods the store holds for a workload uid."""

@@ -114,16 +114,14 @@ def run_pod(of: dict[str, Any], image: str) -> dict[str, Any]:
 
 
 def test_a_run_s_pod_is_compared_with_its_own_job_not_the_newer_cronjob() -> None:
-    st = store.Store()
     older = job(image="r/a@sha256:old")
-    st.job_seen(older, deleted=False)
-    newer_template = {**TEMPLATE}  # the CronJob moved on to sha256:1 since the run started
     running = run_pod(older, "r/a@sha256:old")
-    template = st.job_of(running)
-    assert template is not None
-    assert pods.judge(newer_template, running, template["spec"]["template"], True) == []
+    assert store.job_reference(running) == (older["metadata"]["name"], older["metadata"]["uid"])
+    template = store.slim_job(older)["spec"]["template"]
+    # The CronJob's template (TEMPLATE) moved on to sha256:1 since the run started.
+    assert pods.judge(TEMPLATE, running, template, True) == []
     swapped = run_pod(older, "r/evil@sha256:9")
-    [found] = pods.judge(newer_template, swapped, template["spec"]["template"], True)
+    [found] = pods.judge(TEMPLATE, swapped, template, True)
     assert (found.field, found.expected, found.actual) == (
         "spec.containers[name=app].image",
         "r/a@sha256:old",
@@ -131,26 +129,19 @@ def test_a_run_s_pod_is_compared_with_its_own_job_not_the_newer_cronjob() -> Non
     )
 
 
-def test_a_job_is_known_by_uid_and_queues_its_workload_once() -> None:
-    st = store.Store()
-    st.workload_seen({"metadata": {"name": "app", "namespace": "team", "uid": "w1",
-                                   "resourceVersion": "1"}, "spec": {}}, deleted=False)  # fmt: skip
-    first = job()
-    assert st.job_seen(first, deleted=False) == ("team", "app")
-    assert st.job_seen(first | {"status": {"succeeded": 1}}, deleted=False) is None
-    # Another object under the same name is not the Job the pod's owner reference names.
-    impostor = job(uid="j-other")
-    assert st.job_seen(impostor, deleted=False) == ("team", "app")
-    assert st.job_of(run_pod(first, "r/a@sha256:1")) is None
-    st.jobs_relisted(set())
-    assert st.jobs == {}
+def test_a_replicaset_pod_names_no_job() -> None:
+    assert store.job_reference(pod()) is None
 
 
-def test_a_job_keeps_only_what_pod_drift_reads() -> None:
-    slim = store.slim_job(job())
-    assert slim == {
-        "metadata": {"name": "nightly-29001", "namespace": "team", "uid": "j-nightly-29001",
+def test_a_job_keeps_only_what_pod_drift_reads_and_no_more_than_bounded() -> None:
+    assert store.slim_job(job()) == {
+        "metadata": {"uid": "j-nightly-29001",
                      "controller": {"kind": "CronJob", "name": "nightly", "uid": "c1"}},
         "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "r/a@sha256:1"}],
                                        "initContainers": []}}},
     }  # fmt: skip
+    huge = job(image="r/" + "a" * 1_000_000)
+    huge["spec"]["template"]["spec"]["containers"] *= 1000
+    slim = store.slim_job(huge)["spec"]["template"]["spec"]["containers"]
+    assert len(slim) == store.JOB_CONTAINERS
+    assert {len(c["image"]) for c in slim} == {store.JOB_IMAGE_CHARS}
