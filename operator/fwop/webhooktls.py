@@ -5,8 +5,8 @@ self-generated mode makes a new one at an upgrade; the kubelet then swaps the mo
 kopf loads the certificate into its SSL context once, at start, so a replica that ran past
 the old certificate's end would fail every TLS handshake, and with failurePolicy Fail the
 API server would refuse every FinancialWorkload. The operator hands kopf a context of its
-own and loads the new pair into it when the files change: new connections get the new
-certificate, without a restart.
+own, and when the files change new handshakes are served from a fresh context with the new
+pair, without a restart.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,45 +34,46 @@ def _stamp(*paths: Path) -> Stamp:
     return tuple((s.st_ino, s.st_mtime_ns, s.st_size) for s in stats)
 
 
-def _load_checked(context: ssl.SSLContext, cert: Path, key: Path) -> None:
-    """Load the pair into `context` only if the pair loads.
-
-    A failed load_cert_chain leaves the new certificate in the context beside the old key,
-    and every handshake fails. So the files are read once, and the very bytes are tried on
-    a scratch context first: a file replaced in between cannot slip past the check. The
-    copies live in a private folder under /tmp, which the operator's pod mounts in memory
-    (manifests/deployment.yaml). This runs on the event loop's thread, as do the
-    handshakes, so none sees the certificate before its key.
-    """
-    with tempfile.TemporaryDirectory(prefix="fwop-tls-") as scratch_dir:
-        cert_copy, key_copy = Path(scratch_dir) / "tls.crt", Path(scratch_dir) / "tls.key"
-        cert_copy.write_bytes(cert.read_bytes())
-        key_copy.write_bytes(key.read_bytes())
-        scratch = ssl.create_default_context(purpose=ssl.Purpose.CLIENT_AUTH)
-        scratch.load_cert_chain(cert_copy, key_copy)
-        context.load_cert_chain(cert_copy, key_copy)
+def _server_context(cert: Path, key: Path) -> ssl.SSLContext:
+    """A fresh server context holding one pair; raises if the pair does not load."""
+    context = ssl.create_default_context(purpose=ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 @dataclass
 class ReloadingContext:
-    """A server SSL context holding the pair in `cert` and `key`, reloadable in place."""
+    """The context kopf serves with (`context`), handing each handshake to the latest pair.
+
+    A renewed pair is loaded into a fresh context, never into the one in use: a failed
+    load_cert_chain would leave a new certificate beside the old key, and a pair of
+    another key type (ECDSA to RSA) would sit beside the old one rather than replace it,
+    so the old certificate would still be served. The swap happens in the handshake's
+    server-name callback, which OpenSSL calls for every handshake, with or without SNI.
+    """
 
     cert: Path
     key: Path
     context: ssl.SSLContext = field(init=False)
+    _current: ssl.SSLContext = field(init=False)
     _loaded: Stamp = field(init=False)
 
     def __post_init__(self) -> None:
-        self.context = ssl.create_default_context(purpose=ssl.Purpose.CLIENT_AUTH)
         self._loaded = _stamp(self.cert, self.key)
-        self.context.load_cert_chain(self.cert, self.key)
+        self.context = _server_context(self.cert, self.key)
+        self._current = self.context
+        self.context.sni_callback = self._choose
+
+    def _choose(self, conn: ssl.SSLObject, server_name: str | None, _: ssl.SSLContext) -> None:
+        if self._current is not self.context:
+            conn.context = self._current
 
     def reload_if_changed(self) -> bool:
         """Load the pair again if either file changed since the last load.
 
-        A pair that does not load (a key that does not match, a file half written by some
-        other tool than the kubelet) keeps the previous certificate and is tried again at
-        the next poll. Returns whether a new pair was loaded.
+        A pair that does not load (a key that does not match, a pair read in the middle
+        of a swap) keeps the previous one serving and is tried again at the next poll.
+        Returns whether a new pair was loaded.
         """
         try:
             stamp = _stamp(self.cert, self.key)
@@ -83,12 +83,12 @@ class ReloadingContext:
         if stamp == self._loaded:
             return False
         try:
-            _load_checked(self.context, self.cert, self.key)
+            fresh = _server_context(self.cert, self.key)
         except (OSError, ssl.SSLError) as exc:
             _log.warning("webhook certificate does not load, keeping the loaded one",
                          error=str(exc))  # fmt: skip
             return False
-        self._loaded = stamp
+        self._current, self._loaded = fresh, stamp
         _log.info("webhook certificate reloaded", cert=str(self.cert))
         return True
 

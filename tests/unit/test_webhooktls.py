@@ -17,13 +17,15 @@ import pytest
 
 from fwop import webhooktls
 
+EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+RSA = ["-newkey", "rsa:2048"]
 
-def _pair(folder: Path, name: str) -> bytes:
+
+def _pair(folder: Path, name: str, key: list[str] = EC) -> bytes:
     """A self-signed certificate and its key in `folder`; returns the certificate in DER."""
     folder.mkdir(parents=True)
     subprocess.run(
-        ["openssl", "req", "-x509", "-nodes", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:prime256v1", "-days", "1", "-subj", f"/CN={name}",
+        ["openssl", "req", "-x509", "-nodes", *key, "-days", "1", "-subj", f"/CN={name}",
          "-keyout", str(folder / "tls.key"), "-out", str(folder / "tls.crt")],
         check=True, capture_output=True,
     )  # fmt: skip
@@ -47,14 +49,17 @@ def volume(tmp_path: Path) -> Path:
     return root
 
 
-async def _served(context: ssl.SSLContext) -> bytes:
-    """The certificate a fresh TLS connection to a server with `context` is shown."""
+async def _served(context: ssl.SSLContext, sni: str | None = None) -> bytes:
+    """The certificate a fresh TLS connection to a server with `context` is shown (the API
+    server sends the Service's name as SNI; a webhook called by IP gets none)."""
     server = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0, ssl=context)
     port = server.sockets[0].getsockname()[1]
     client = ssl.create_default_context()
     client.check_hostname, client.verify_mode = False, ssl.CERT_NONE
     try:
-        _, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client)
+        _, writer = await asyncio.open_connection(
+            "127.0.0.1", port, ssl=client, server_hostname=sni
+        )
         der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
         writer.close()
     finally:
@@ -120,3 +125,18 @@ async def test_watch_reloads_on_its_own(volume: Path) -> None:
         assert await _served(tls.context) == second
     finally:
         watcher.cancel()
+
+
+@pytest.mark.parametrize("sni", [None, "fwop-webhook.fwop-system.svc"])
+async def test_a_pair_of_another_key_type_replaces_the_old_one(
+    volume: Path, sni: str | None
+) -> None:
+    """ECDSA to RSA (a bank PKI's certificate under the same Secret): loaded into the live
+    context, OpenSSL would keep both, one per key type, and go on serving the ECDSA one."""
+    _pair(volume / "..v1", "ecdsa")
+    _mount(volume, "..v1")
+    tls = webhooktls.ReloadingContext(volume / "tls.crt", volume / "tls.key")
+    rsa = _pair(volume / "..v2", "rsa", RSA)
+    _mount(volume, "..v2")
+    assert tls.reload_if_changed() is True
+    assert await _served(tls.context, sni) == rsa
