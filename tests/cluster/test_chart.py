@@ -186,6 +186,24 @@ def test_one_replica_has_no_disruption_budget_that_would_block_drains() -> None:
     assert budget not in operator_objects({"replicas": 1})
 
 
+def test_one_replica_rolls_out_without_a_moment_of_no_webhook() -> None:
+    assert deployment()["spec"]["strategy"]["rollingUpdate"] == {"maxUnavailable": 1, "maxSurge": 0}
+    alone = deployment({"replicas": 1})["spec"]["strategy"]["rollingUpdate"]
+    assert alone == {"maxSurge": 1, "maxUnavailable": 0}
+
+
+def test_renewal_must_leave_the_certificate_half_its_life() -> None:
+    with pytest.raises(HelmError, match=r"renewBeforeDays: at most half of validityDays"):
+        template(
+            OPERATOR,
+            {"webhook.certificate.validityDays": 60, "webhook.certificate.renewBeforeDays": 30},
+        )
+    template(
+        OPERATOR,
+        {"webhook.certificate.validityDays": 60, "webhook.certificate.renewBeforeDays": 29},
+    )
+
+
 @pytest.mark.parametrize(
     ("values", "said"),
     [
@@ -202,6 +220,11 @@ def test_one_replica_has_no_disruption_budget_that_would_block_drains() -> None:
         ({"resources.limits.memory": "lots"}, "at '/resources/limits/memory'"),
         ({"imagePullSecrets": ["Not_A_Name"]}, "at '/imagePullSecrets/0'"),
         ({"policy.spec": "allow everything"}, "at '/policy/spec'"),
+        ({"resources.limits.memory": "1m"}, "at '/resources/limits/memory'"),
+        ({"resources.limits.memory": None}, "at '/resources/limits': missing property 'memory'"),
+        ({"tolerations": [{"operator": "Exists"}]}, "at '/tolerations/0'"),
+        ({"nodeSelector": {"a\nb": "x"}}, "invalid propertyName 'a\\nb'"),
+        ({"priorityClassName": "Not A Name"}, "at '/priorityClassName'"),
         # The policy's own schema, from its CRD (tools/chart_schema.py): offline, by name.
         ({"policy.spec": {"allowedRegistry": ["x/"]}}, "additional properties 'allowedRegistry'"),
         ({"policy.spec": {"residency": "maybe"}}, "at '/policy/spec/residency'"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,13 @@ def rotation_keeps_the_old_ca_trusted(kube: Kube, values: list[str]) -> None:
     first = tls(kube)
     helm(kube, "upgrade", "fwop", str(charts.OPERATOR), "-n", "default", "--wait", *values)
     assert tls(kube) == first
-    renew = ["--set", "webhook.certificate.renewBeforeDays=400"]  # > validityDays: due now
-    helm(kube, "upgrade", "fwop", str(charts.OPERATOR), "-n", "default", "--wait", *values, *renew)
+    # Time passes: the recorded end comes within renewBeforeDays (30), so the next upgrade
+    # renews (forcing past the field ownership of this very edit).
+    soon = str(int(time.time()) + 86400)
+    kube.kubectl("annotate", "secret", "fwop-webhook-tls", "-n", "fwop-system", "--overwrite",
+                 f"fwop.finance.compliance.dev/not-after={soon}")  # fmt: skip
+    upgrade = ["upgrade", "fwop", str(charts.OPERATOR), "-n", "default", "--wait"]
+    helm(kube, *upgrade, "--force-conflicts", *values)
     second = tls(kube)
     assert second["tls.crt"] != first["tls.crt"]
     assert second["ca.crt"].count(b"BEGIN CERTIFICATE") == 2
@@ -77,6 +83,13 @@ def rotation_keeps_the_old_ca_trusted(kube: Kube, values: list[str]) -> None:
     assert chains(second["ca.crt"], first["tls.crt"])  # the pods' old one, until they reload
     hook = client.AdmissionregistrationV1Api(kube.api).read_validating_webhook_configuration("fwop")
     assert base64.b64decode(hook.webhooks[0].client_config.ca_bundle) == second["ca.crt"]
+    # An end further away than a certificate made today could have is not believed.
+    kube.kubectl("annotate", "secret", "fwop-webhook-tls", "-n", "fwop-system", "--overwrite",
+                 "fwop.finance.compliance.dev/not-after=9223372036854775807")  # fmt: skip
+    helm(kube, *upgrade, "--force-conflicts", *values)
+    third = tls(kube)
+    assert third["tls.crt"] != second["tls.crt"]
+    assert chains(third["ca.crt"], second["tls.crt"])
 
 
 def test_helm_install_runs_the_operator_and_uninstall_leaves_nothing(
