@@ -152,6 +152,7 @@ class Controller:
     def _workloads_listed(self, seen: set[tuple[str, str]]) -> None:
         for key in [k for k in self.store.workloads if k not in seen]:
             self.workload_seen(self.store.workloads[key], deleted=True)  # gone while unwatched
+        self.store.workloads_listed()
 
     def _children_listed(self, kind: str, seen: set[tuple[str, str]]) -> None:
         for key in self.store.relisted(kind, seen):

@@ -133,50 +133,57 @@ def _label_managers(meta: Mapping[str, Any]) -> dict[str, list[str]]:
     return found
 
 
+# Bounds on what is kept of a pod or a Job. The operator's pods have a few containers with
+# digest-pinned images and a handful of labels, so anything past these is not one of its
+# own, and a pod or Job made to be large (anyone can label one as the operator's) costs no
+# more than any other.
+POD_CONTAINERS, POD_IMAGE_CHARS, POD_LABELS = 32, 512, 64
+
+
+def _images(pod_spec: Mapping[str, Any], field: str) -> list[dict[str, str]]:
+    return [
+        {"name": str(c.get("name"))[:POD_IMAGE_CHARS],
+         "image": str(c.get("image"))[:POD_IMAGE_CHARS]}
+        for c in (pod_spec.get(field) or ())[:POD_CONTAINERS]
+    ]  # fmt: skip
+
+
 def slim_pod(body: Mapping[str, Any]) -> dict[str, Any]:
-    """What pod drift reads of a pod: identity, labels, owners, containers' names and images."""
+    """What pod drift reads of a pod: identity, labels, owners, containers' names and images.
+
+    Bounded: at most POD_LABELS labels (the rest are counted in `labelsDropped`, which is
+    drift in itself), POD_CONTAINERS containers per list, images cut at POD_IMAGE_CHARS.
+    """
     meta = body.get("metadata", {})
     spec = body.get("spec", {})
-
-    def images(field: str) -> list[dict[str, str]]:
-        return [{"name": c.get("name"), "image": c.get("image")} for c in spec.get(field) or ()]
-
+    kept = {k: meta[k] for k in _POD_META if k in meta}
+    labels = meta.get("labels") or {}
+    if len(labels) > POD_LABELS:
+        kept["labels"] = {k: labels[k] for k in sorted(labels)[:POD_LABELS]}
+        kept["labelsDropped"] = len(labels) - POD_LABELS
+    managers = _label_managers(meta)
     return plain({
-        "metadata": {**{k: meta[k] for k in _POD_META if k in meta},
-                     "labelManagers": _label_managers(meta)},
-        "spec": {f: images(f) for f in ("containers", "initContainers", "ephemeralContainers")},
+        "metadata": {**kept,
+                     "labelManagers": {k: managers[k] for k in kept.get("labels", {})
+                                       if k in managers}},
+        "spec": {f: _images(spec, f) for f in ("containers", "initContainers",
+                                                "ephemeralContainers")},
     })  # fmt: skip
 
 
-# Bounds on what is kept of a Job: a run's template has the workload's containers (a few,
-# digest-pinned), so anything longer is not one of the operator's runs.
-JOB_CONTAINERS, JOB_IMAGE_CHARS = 32, 512
-
-
 def slim_job(body: Mapping[str, Any]) -> dict[str, Any]:
-    """What pod drift reads of a Job: its uid, its controller, its pod template's images.
-
-    Bounded (at most JOB_CONTAINERS containers per list, images cut at JOB_IMAGE_CHARS), so
-    a Job made to be large costs no more than any other.
-    """
+    """What pod drift reads of a Job: uid, controller, its template's images (bounded)."""
     meta = body.get("metadata", {})
     pod_spec = body.get("spec", {}).get("template", {}).get("spec", {})
-
-    def images(field: str) -> list[dict[str, str]]:
-        return [
-            {"name": str(c.get("name"))[:JOB_IMAGE_CHARS],
-             "image": str(c.get("image"))[:JOB_IMAGE_CHARS]}
-            for c in (pod_spec.get(field) or ())[:JOB_CONTAINERS]
-        ]  # fmt: skip
-
     owners = [
-        {k: str(ref.get(k))[:JOB_IMAGE_CHARS] for k in ("kind", "name", "uid")}
+        {k: str(ref.get(k))[:POD_IMAGE_CHARS] for k in ("kind", "name", "uid")}
         for ref in meta.get("ownerReferences") or ()
         if isinstance(ref, Mapping) and ref.get("controller")
     ]
     return plain({
         "metadata": {"uid": meta.get("uid"), "controller": owners[0] if owners else None},
-        "spec": {"template": {"spec": {f: images(f) for f in ("containers", "initContainers")}}},
+        "spec": {"template": {"spec": {f: _images(pod_spec, f)
+                                       for f in ("containers", "initContainers")}}},
     })  # fmt: skip
 
 
@@ -264,6 +271,8 @@ class Store:
         self._pod_owner: dict[Key, tuple[Key, str]] = {}
         """pod -> (its workload's key, the pod's uid)."""
         self._pods_of: dict[Key, set[Key]] = {}
+        self._workloads_listed = False
+        """Before the first list of workloads, pods are kept for workloads not seen yet."""
 
     # ---- workloads --------------------------------------------------------------------------
 
@@ -367,6 +376,16 @@ class Store:
                 owners.append(key)
         return owners
 
+    def workloads_listed(self) -> None:
+        """The workloads have been listed: pods naming no workload are not kept any more.
+
+        Those kept before the list that name none of the listed workloads are forgotten.
+        """
+        self._workloads_listed = True
+        for pkey, (owner, _) in list(self._pod_owner.items()):
+            if owner not in self.workloads:
+                self._forget_pod(pkey)
+
     def pods_relisted(self, seen: set[tuple[str, str]]) -> None:
         """A fresh list of pods: forget the ones it did not hold."""
         for pkey in [p for p in self.pods if p not in seen]:
@@ -413,10 +432,12 @@ class Store:
         """A pod event; returns the key of its workload (None: not one the store holds).
 
         A pod is a workload's when it carries the operator's pod labels naming it (kept even
-        while the workload is not in the store yet: after a restart the pods may be listed
-        first); a pod seen so once stays the workload's after someone strips its labels (it
-        left its ReplicaSet: the escape is itself drift). Only the fields pod drift reads
-        are kept.
+        while the workload is not in the store yet, until the workloads have been listed:
+        after a restart the pods may be listed first; after that, a pod labelled as a
+        workload the store does not hold is not kept, so pods anyone labels so cost
+        nothing); a pod seen so once stays the workload's after someone strips its labels
+        (it left its ReplicaSet: the escape is itself drift). Only the fields pod drift
+        reads are kept, bounded (slim_pod).
         """
         meta = body["metadata"]
         pkey = (str(meta["namespace"]), str(meta["name"]))
@@ -430,6 +451,8 @@ class Store:
             owner = known[0]
         if owner is None:
             return None
+        if owner not in self.workloads and self._workloads_listed and pkey not in self.pods:
+            return None  # labelled as a workload that does not exist: not kept
         if deleted and not meta.get("deletionTimestamp") and pkey in self.pods:
             deleted = False  # not deleted: relabelled out of the watch's selector (drift)
         if deleted:

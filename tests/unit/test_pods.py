@@ -15,8 +15,9 @@ TEMPLATE = {"metadata": {"labels": LABELS},
 RS = [{"kind": "ReplicaSet", "name": "app-5d9", "controller": True}]
 
 
-def pod(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
+def pod_body() -> dict[str, Any]:
+    """A pod as its ReplicaSet made it, as the API server returns it."""
+    return {
         "metadata": {
             "name": "app-5d9-x", "namespace": "team", "uid": "p1", "resourceVersion": "3",
             "labels": {**LABELS, "pod-template-hash": "5d9"}, "ownerReferences": RS,
@@ -26,6 +27,10 @@ def pod(**changes: Any) -> dict[str, Any]:
         },
         "spec": {"containers": [{"name": "app", "image": "r/a@sha256:1"}]},
     }  # fmt: skip
+
+
+def pod(**changes: Any) -> dict[str, Any]:
+    body = pod_body()
     for key, value in changes.items():
         body[key] = value
     return store.slim_pod(body)
@@ -143,5 +148,34 @@ def test_a_job_keeps_only_what_pod_drift_reads_and_no_more_than_bounded() -> Non
     huge = job(image="r/" + "a" * 1_000_000)
     huge["spec"]["template"]["spec"]["containers"] *= 1000
     slim = store.slim_job(huge)["spec"]["template"]["spec"]["containers"]
-    assert len(slim) == store.JOB_CONTAINERS
-    assert {len(c["image"]) for c in slim} == {store.JOB_IMAGE_CHARS}
+    assert len(slim) == store.POD_CONTAINERS
+    assert {len(c["image"]) for c in slim} == {store.POD_IMAGE_CHARS}
+
+
+def test_a_pod_made_large_is_kept_bounded_and_its_extra_labels_are_drift() -> None:
+    labels = {**LABELS, "pod-template-hash": "5d9", **{f"x{i:03}": "y" for i in range(500)}}
+    containers = [{"name": f"c{i}", "image": "r/" + "a" * 100_000} for i in range(100)]
+    slim = pod(spec={"containers": containers})
+    big = store.slim_pod({**pod_body(), "metadata": {**pod_body()["metadata"], "labels": labels},
+                          "spec": {"containers": containers}})  # fmt: skip
+    assert len(big["metadata"]["labels"]) == store.POD_LABELS
+    assert big["metadata"]["labelsDropped"] == len(labels) - store.POD_LABELS
+    assert len(big["spec"]["containers"]) == store.POD_CONTAINERS
+    assert max(len(c["image"]) for c in big["spec"]["containers"]) == store.POD_IMAGE_CHARS
+    assert "metadata.labels" in fields_of(pods.judge(TEMPLATE, big, None, True))
+    assert len(slim["spec"]["containers"]) == store.POD_CONTAINERS
+
+
+def test_pods_labelled_as_no_workload_are_not_kept_once_workloads_are_listed() -> None:
+    st = store.Store()
+    body = pod_body()
+    assert st.pod_seen(body, deleted=False) is None  # before the list: kept, for later
+    assert len(st.pods) == 1
+    st.workloads_listed()  # no workload "app" in team
+    assert st.pods == {}
+    assert st.pod_seen(body, deleted=False) is None
+    assert st.pods == {}
+    st.workload_seen({"metadata": {"name": "app", "namespace": "team", "uid": "w1",
+                                   "resourceVersion": "1"}, "spec": {}}, deleted=False)  # fmt: skip
+    assert st.pod_seen(body, deleted=False) == ("team", "app")
+    assert st.pods_of("w1")

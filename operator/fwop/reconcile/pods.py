@@ -100,6 +100,9 @@ def judge(
         for c in pod.get("spec", {}).get("ephemeralContainers") or ()
     ]
     found += _labels(name, template.get("metadata", {}).get("labels", {}), meta, healed)
+    if meta.get("labelsDropped"):  # more labels than the store keeps: others added them
+        more = f"{meta['labelsDropped']} labels more than are kept"
+        found.append(_finding(name, "metadata.labels", "the template's labels", more, healed))
     owners = meta.get("ownerReferences") or ()
     if not any(isinstance(o, Mapping) and o.get("controller") for o in owners):
         found.append(_finding(name, "metadata.ownerReferences", "its ReplicaSet", None, healed))
