@@ -86,6 +86,11 @@ class Controller:
         """Per workload: the digest of the verdicts in its PolicyReport, and the report's name."""
         self._reports_missing_until = 0.0
         self._unpublished: dict[Key, tuple[float, bool, tuple[verdicts.Verdict, ...]]] = {}
+        # PolicyReports as they are (from their watch) and as the operator last wrote or
+        # confirmed them, by content (policyreport.content): a difference is an edit by
+        # someone else, and the report is written again.
+        self._report_live: dict[Key, str] = {}
+        self._report_known: dict[Key, str] = {}
         """Verdicts waiting for the publisher: since when, whether a report exists, what."""
         self._publisher_task: asyncio.Task[None] | None = None
         self.standing = _Standing()
@@ -147,12 +152,50 @@ class Controller:
             on_event=lambda type_, obj: self.namespace_seen(obj, deleted=type_ == "DELETED"),
             on_listed=self.store.namespaces_relisted,
         )
-        return [workloads, namespaces, *children, pods]
+        reports = watch.Watcher(
+            self.api,
+            kinds.POLICY_REPORT,
+            on_event=lambda type_, obj: self.report_seen(obj, deleted=type_ == "DELETED"),
+            on_listed=self._reports_listed,
+            label_selector=f"{meta.LABEL_MANAGED_BY}={meta.MANAGED_BY}",
+        )
+        return [workloads, namespaces, *children, pods, reports]
 
     def _workloads_listed(self, seen: set[tuple[str, str]]) -> None:
         for key in [k for k in self.store.workloads if k not in seen]:
             self.workload_seen(self.store.workloads[key], deleted=True)  # gone while unwatched
         self.store.workloads_listed()
+
+    def report_seen(self, body: Mapping[str, Any], deleted: bool) -> None:
+        """A PolicyReport event: a report that is not what the operator wrote queues its workload.
+
+        Edited or deleted by someone else, it is written again by the workload's pass
+        (_comply).
+        """
+        meta_ = body["metadata"]
+        owner = store.workload_owner(body)
+        key = self.store.key_of(owner) if owner else None
+        if key is None or meta_.get("name") != policyreport.name(str(owner)):
+            return  # not a workload's own report
+        if deleted:
+            self._report_live.pop(key, None)
+            if key in self._report_known and key in self.store.workloads:
+                self.queue.add(key)
+            return
+        found = policyreport.content(body)
+        self._report_live[key] = found
+        if self._report_known.get(key) != found:
+            self.queue.add(key)
+
+    def _reports_listed(self, seen: set[tuple[str, str]]) -> None:
+        """A fresh list of reports: one deleted while unwatched is missing (queued)."""
+        for key in list(self._report_live):
+            body = self.store.workloads.get(key)
+            uid = str(body["metadata"].get("uid", "")) if body else ""
+            if body is None or (key[0], policyreport.name(uid)) not in seen:
+                del self._report_live[key]
+                if body is not None and key in self._report_known:
+                    self.queue.add(key)
 
     def _children_listed(self, kind: str, seen: set[tuple[str, str]]) -> None:
         for key in self.store.relisted(kind, seen):
@@ -171,7 +214,7 @@ class Controller:
             "store.indexes": [st._keys, st._by_namespace, st._owner, st._objects, st._owned,
                               st._tombstones, st._pod_owner, st._pods_of],
             "verdict and render memo": self._memo,
-            "compliance report digests": self._reported,
+            "compliance report digests": [self._reported, self._report_live, self._report_known],
             "queue": [self._first_seen, self.queue.__dict__],
         }  # fmt: skip
 
@@ -249,6 +292,7 @@ class Controller:
         self._unpublished.clear()
         metrics.REPORTS_PENDING.set(0)
         self._reported.clear()  # a new leader starts from the digests in status
+        self._report_known.clear()  # ...and checks each live report once
         self.standing.clear()  # a standby exports no verdicts (they would go stale)
         metrics.LEADER.set(0)
         await self.queue.stop()
@@ -377,6 +421,8 @@ class Controller:
             self._memo.pop(key, None)
             self._reported.pop(key, None)
             self._unpublished.pop(key, None)
+            self._report_live.pop(key, None)
+            self._report_known.pop(key, None)
             if self.tally.drop(key):
                 self.standing.failing(self.tally)
             self.standing.drop(key)
@@ -547,7 +593,14 @@ class Controller:
             self.standing.failing(self.tally)
         self.standing.set(key, str((body.get("spec") or {}).get("profile", "")), outcome.verdicts)
         report = known[1]
-        if known[0] != digest:
+        altered = known[0] == digest and self._report_altered(key, body, outcome.verdicts, report)
+        if altered:
+            self.events(body, "Warning", "PolicyReportRestored",
+                        f"PolicyReport {report} was changed or deleted by someone else; "
+                        "written again from the operator's verdicts")  # fmt: skip
+            self.trail("report-restored", workload=evidence.workload(body), report=report,
+                       found=self._report_live.get(key, "missing"))  # fmt: skip
+        if known[0] != digest or altered:
             missing = time.monotonic() < self._reports_missing_until
             report = "" if missing else policyreport.name(str(body["metadata"]["uid"]))
             waiting = self._unpublished.get(key)
@@ -555,6 +608,7 @@ class Controller:
             self._unpublished[key] = (since, bool(known[0]), outcome.verdicts)
             metrics.REPORTS_PENDING.set(len(self._unpublished))
             self._reported[key] = (digest, report)
+        if known[0] != digest:
             self.trail(
                 "verdicts-changed",
                 workload=evidence.workload(body),
@@ -566,6 +620,31 @@ class Controller:
             )
         short = status_core.compliance(outcome.verdicts, digest, report, previous, self.now())
         return dataclasses.replace(outcome, compliance=short)
+
+    def _report_altered(
+        self, key: Key, body: dict[str, Any], found: tuple[verdicts.Verdict, ...], report: str
+    ) -> bool:
+        """Whether the workload's live PolicyReport no longer says what its verdicts say.
+
+        Checked only when the watch saw the report differ from what the operator last wrote
+        or confirmed (a restart checks each report once); an edit or a deletion by anyone
+        else is then put right, so an auditor never reads a report the operator did not
+        write.
+        """
+        if not report or key in self._unpublished:
+            return False  # none written yet, or a write is on its way
+        if time.monotonic() < self._reports_missing_until:
+            return False
+        live = self._report_live.get(key)
+        if live is not None and live == self._report_known.get(key):
+            return False
+        if live is None:
+            return key in self._report_known or bool(report)  # it was there: deleted
+        expected = policyreport.content(policyreport.build(body, found, 0))
+        if expected == live:
+            self._report_known[key] = live
+            return False
+        return True
 
     async def _publisher(self) -> None:
         """Write the PolicyReports of changed verdicts, behind the reconciles.
@@ -615,6 +694,8 @@ class Controller:
             # A workload never reported on has no report yet: create it without a read.
             live = None if fresh else await self.api.get(kinds.POLICY_REPORT, namespace, name)
             manifest = policyreport.build(body, found, now, live)
+            key = (namespace, str(metadata["name"]))
+            self._report_known[key] = policyreport.content(manifest)
             if live is None:
                 try:
                     await self.api.create_object(manifest)

@@ -211,3 +211,37 @@ def test_metrics_follow_the_verdicts(
     assert compliant.replace(" 1.0", " 0.0") in text
     assert 'fwop_control_failing_workloads{control="DRF-1"}' in text
     assert 'fwop_build_info{version="' in text
+
+
+def test_a_report_edited_or_deleted_by_someone_else_is_written_again(
+    kube: Kube, audited: tuple[str, dict[str, Any]]
+) -> None:
+    """An auditor reads what the operator judged: a PolicyReport changed to say something
+    else (a failing result made to pass, a summary rewritten) or deleted is put back, with
+    a Warning Event on the workload."""
+    ns, obj = audited
+    uid = obj["metadata"]["uid"]
+    doc = eventually(lambda: wl.policy_report(kube, ns, uid), 30, "PolicyReport")
+    truth = {r["rule"]: r["result"] for r in doc["results"]}
+    ops = [
+        {"op": "replace", "path": "/results/0/result", "value": "fail"},
+        {"op": "replace", "path": "/summary/pass", "value": 0},
+    ]
+    kube.kubectl("patch", "policyreport", f"fwop-{uid}", "-n", ns, "--type=json",
+                 "-p", json.dumps(ops))  # fmt: skip
+
+    def restored() -> dict[str, Any] | None:
+        now = wl.policy_report(kube, ns, uid)
+        if now and {r["rule"]: r["result"] for r in now["results"]} == truth:
+            return now if now["summary"] == doc["summary"] else None
+        return None
+
+    eventually(restored, 30, "the edited report written again")
+    events = client.CoreV1Api(kube.api).list_namespaced_event(
+        ns, field_selector=f"involvedObject.uid={uid},reason=PolicyReportRestored"
+    )
+    assert events.items, "a Warning Event names the restore"
+
+    kube.kubectl("delete", "policyreport", f"fwop-{uid}", "-n", ns)
+    back = eventually(lambda: wl.policy_report(kube, ns, uid), 30, "the deleted report made again")
+    assert {r["rule"]: r["result"] for r in back["results"]} == truth

@@ -100,3 +100,19 @@ def test_status_compliance_summarises_and_keeps_judged_at_while_the_digest_holds
         found, "d2", "fwop-u-1", {"compliance": first}, "2026-12-05T09:00:00Z"
     )
     assert moved["judgedAt"] == "2026-12-05T09:00:00Z"
+
+
+def test_content_holds_with_time_and_resource_versions_and_moves_with_what_it_says() -> None:
+    first = policyreport.build(WORKLOAD, every(), 100)
+    moved = policyreport.build(WORKLOAD, tuple(
+        Verdict(v.control, v.result, v.message,
+                (verdicts.Evidence("Deployment", "api", "d-1", "8", "spec.replicas", "3"),))
+        for v in every()
+    ), 200)  # fmt: skip
+    assert policyreport.content(first) == policyreport.content(moved)
+    edited = json.loads(json.dumps(first))
+    edited["results"][0]["result"] = "pass" if edited["results"][0]["result"] != "pass" else "fail"
+    assert policyreport.content(edited) != policyreport.content(first)
+    summary = json.loads(json.dumps(first))
+    summary["summary"]["fail"] = 0 if summary["summary"].get("fail") else 1
+    assert policyreport.content(summary) != policyreport.content(first)

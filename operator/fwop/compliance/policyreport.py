@@ -151,3 +151,16 @@ def digest(found: Sequence[verdicts.Verdict]) -> str:
     body = [_CATALOG, *(v.identity() for v in found)]
     text = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def content(report: Mapping[str, Any]) -> str:
+    """What a report says, as a short hash: scope, summary and results.
+
+    Without what moves while a verdict holds (timestamps, evidence resourceVersions).
+    Two reports with the same content say the same thing to an auditor; a live report whose
+    content differs from what the operator would write was changed by someone else.
+    """
+    results = [_stable(r) for r in report.get("results") or () if isinstance(r, Mapping)]
+    body = [report.get("scope"), report.get("summary"), results]
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
