@@ -91,6 +91,10 @@ class Controller:
         # someone else, and the report is written again.
         self._report_live: dict[Key, str] = {}
         self._report_known: dict[Key, str] = {}
+        self._report_written: dict[Key, str] = {}
+        self._publishing: set[Key] = set()
+        """The resourceVersion of the operator's last write of each report: watch events
+        older than it are its own earlier writes arriving late, not someone's edit."""
         """Verdicts waiting for the publisher: since when, whether a report exists, what."""
         self._publisher_task: asyncio.Task[None] | None = None
         self.standing = _Standing()
@@ -182,6 +186,10 @@ class Controller:
             if key in self._report_known and key in self.store.workloads:
                 self.queue.add(key)
             return
+        written = self._report_written.get(key)
+        seen = {"metadata": {"resourceVersion": meta_.get("resourceVersion")}}
+        if written is not None and store.newer({"resourceVersion": written}, seen):
+            return  # the operator's own write, or an earlier one of its own, seen late
         found = policyreport.content(body)
         self._report_live[key] = found
         if self._report_known.get(key) != found:
@@ -214,7 +222,8 @@ class Controller:
             "store.indexes": [st._keys, st._by_namespace, st._owner, st._objects, st._owned,
                               st._tombstones, st._pod_owner, st._pods_of],
             "verdict and render memo": self._memo,
-            "compliance report digests": [self._reported, self._report_live, self._report_known],
+            "compliance report digests": [self._reported, self._report_live, self._report_known,
+                                          self._report_written],
             "queue": [self._first_seen, self.queue.__dict__],
         }  # fmt: skip
 
@@ -423,6 +432,7 @@ class Controller:
             self._unpublished.pop(key, None)
             self._report_live.pop(key, None)
             self._report_known.pop(key, None)
+            self._report_written.pop(key, None)
             if self.tally.drop(key):
                 self.standing.failing(self.tally)
             self.standing.drop(key)
@@ -631,7 +641,7 @@ class Controller:
         else is then put right, so an auditor never reads a report the operator did not
         write.
         """
-        if not report or key in self._unpublished:
+        if not report or key in self._unpublished or key in self._publishing:
             return False  # none written yet, or a write is on its way
         if time.monotonic() < self._reports_missing_until:
             return False
@@ -671,11 +681,14 @@ class Controller:
         if body is None:
             return  # deleted meanwhile: its report goes with it (garbage collection)
         log = _log.bind(namespace=key[0], name=key[1])
+        self._publishing.add(key)
         try:
             written = await self._write_report(body, found, fresh=not existed, log=log)
         except errors.ApiError as exc:
             log.warning("PolicyReport not written; retried", error=str(exc))
             written = None
+        finally:
+            self._publishing.discard(key)
         if written is None:
             self._reported[key] = ("", "")  # the next pass publishes again
             self.queue.add_after(key, PUBLISH_RETRY_SECONDS)
@@ -695,10 +708,9 @@ class Controller:
             live = None if fresh else await self.api.get(kinds.POLICY_REPORT, namespace, name)
             manifest = policyreport.build(body, found, now, live)
             key = (namespace, str(metadata["name"]))
-            self._report_known[key] = policyreport.content(manifest)
             if live is None:
                 try:
-                    await self.api.create_object(manifest)
+                    self._wrote_report(key, manifest, await self.api.create_object(manifest))
                     return name
                 except errors.TransientApiError:  # it exists after all (409): read it
                     live = await self.api.get(kinds.POLICY_REPORT, namespace, name)
@@ -710,7 +722,7 @@ class Controller:
                             report=name)  # fmt: skip
                 return ""
             manifest["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
-            await self.api.replace(manifest)
+            self._wrote_report(key, manifest, await self.api.replace(manifest))
             return name
         except errors.KindMissingError:
             self._reports_missing_until = time.monotonic() + watch.MISSING_KIND_SECONDS * 10
@@ -721,6 +733,15 @@ class Controller:
         except errors.ApiError as exc:
             log.warning("PolicyReport not written", report=name, error=str(exc))
             return None
+
+    def _wrote_report(self, key: Key, manifest: dict[str, Any], stored: dict[str, Any]) -> None:
+        """Record a report the operator wrote: what it says, and the version written.
+
+        What it says is the live report too: its own watch event may come later, or after
+        a newer write.
+        """
+        self._report_known[key] = self._report_live[key] = policyreport.content(manifest)
+        self._report_written[key] = str(stored["metadata"].get("resourceVersion"))
 
     def _after(self, outcome: status_core.Outcome, held: float | None, log: Any) -> float | None:
         """What the queue does next: come back after a hold, retry a failure, or rest."""
