@@ -7,6 +7,7 @@ import base64
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import workloads as wl
 import yaml
@@ -83,3 +84,20 @@ def owned_by(kube: Kube, namespace: str, uids: set[str]) -> list[str]:
             if any(ref.uid in uids for ref in item.metadata.owner_references or []):
                 left.append(f"{kind}/{item.metadata.name}")
     return left
+
+
+def ready_workloads(kube: Kube, namespace: str) -> set[str]:
+    """Two workloads, a plain one and a pci one with a port and a permission, made Ready by
+    the operator under test; their uids."""
+    workloads: dict[str, dict[str, Any]] = {
+        "plain": wl.spec(),
+        "pci": wl.spec(
+            profile="pci",
+            replicas=2,
+            ports=[{"name": "http", "containerPort": 8080}],
+            permissions=[{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
+        ),
+    }
+    for name, body in workloads.items():
+        wl.apply(kube, wl.manifest(name, namespace, body))
+    return {wl.wait_ready(kube, namespace, name)["metadata"]["uid"] for name in workloads}

@@ -17,7 +17,6 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import charts
 import pytest
@@ -25,7 +24,15 @@ import webhook
 import workloads as wl
 import yaml
 from conftest import REPO, InstalledOperator, Kube, Operator, token_kubeconfig
-from installs import CLUSTER_OBJECTS, CRDS, chains, check_install, exists, owned_by
+from installs import (
+    CLUSTER_OBJECTS,
+    CRDS,
+    chains,
+    check_install,
+    exists,
+    owned_by,
+    ready_workloads,
+)
 from kubernetes import client
 from support import eventually
 
@@ -135,19 +142,7 @@ def test_helm_install_runs_the_operator_and_uninstall_leaves_nothing(
     assert refused.returncode != 0
     assert "IMG-2" in refused.stderr, refused.stderr
 
-    workloads: dict[str, dict[str, Any]] = {
-        "plain": wl.spec(),
-        "pci": wl.spec(
-            profile="pci",
-            ports=[{"name": "http", "containerPort": 8080}],
-            permissions=[{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
-        ),
-    }
-    uids = set()
-    for name, body in workloads.items():
-        wl.apply(kube, wl.manifest(name, namespace, body))
-    for name in workloads:
-        uids.add(wl.wait_ready(kube, namespace, name)["metadata"]["uid"])
+    uids = ready_workloads(kube, namespace)
     # Drift is healed under the chart's RBAC and guard policies: a deleted Role comes back.
     (role,) = [n for (kind, n) in wl.children(kube, namespace, "pci") if kind == "Role"]
     kube.kubectl("delete", "role", role, "-n", namespace)

@@ -15,12 +15,10 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
-import workloads as wl
 from conftest import REPO, InstalledOperator, Kube, Operator
-from installs import CLUSTER_OBJECTS, check_install, exists, owned_by
+from installs import CLUSTER_OBJECTS, check_install, exists, owned_by, ready_workloads
 from kubernetes import client
 from support import eventually
 
@@ -58,20 +56,7 @@ def test_uninstall_leaves_no_workload_child_or_installed_object(
         check_install(kube)
         kube.kubectl("delete", "validatingwebhookconfiguration", "fwop")
 
-    workloads: dict[str, dict[str, Any]] = {
-        "plain": wl.spec(),
-        "pci": wl.spec(
-            profile="pci",
-            replicas=2,
-            ports=[{"name": "http", "containerPort": 8080}],
-            permissions=[{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
-        ),
-    }
-    uids = set()
-    for name, body in workloads.items():
-        wl.apply(kube, wl.manifest(name, namespace, body))
-    for name in workloads:
-        uids.add(wl.wait_ready(kube, namespace, name)["metadata"]["uid"])
+    uids = ready_workloads(kube, namespace)
     before = owned_by(kube, namespace, uids)
     assert {"Deployment", "Role", "RoleBinding", "PodDisruptionBudget"} <= {
         child.split("/")[0] for child in before
