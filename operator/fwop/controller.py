@@ -603,8 +603,11 @@ class Controller:
             self.standing.failing(self.tally)
         self.standing.set(key, str((body.get("spec") or {}).get("profile", "")), outcome.verdicts)
         report = known[1]
-        altered = known[0] == digest and self._report_altered(key, body, outcome.verdicts, report)
-        if altered:
+        altered = self._report_altered(key, body, outcome.verdicts, report)
+        altered = altered if known[0] == digest else None
+        if altered == "missing":  # absent at start: never written, or deleted meanwhile
+            _log.info("PolicyReport missing; written", namespace=key[0], name=key[1])
+        elif altered:
             self.events(body, "Warning", "PolicyReportRestored",
                         f"PolicyReport {report} was changed or deleted by someone else; "
                         "written again from the operator's verdicts")  # fmt: skip
@@ -633,28 +636,30 @@ class Controller:
 
     def _report_altered(
         self, key: Key, body: dict[str, Any], found: tuple[verdicts.Verdict, ...], report: str
-    ) -> bool:
-        """Whether the workload's live PolicyReport no longer says what its verdicts say.
+    ) -> str | None:
+        """Whether, and how, the live PolicyReport no longer says what the verdicts say.
 
-        Checked only when the watch saw the report differ from what the operator last wrote
-        or confirmed (a restart checks each report once); an edit or a deletion by anyone
-        else is then put right, so an auditor never reads a report the operator did not
-        write.
+        "edited", "deleted" (seen there, then gone), "missing" (not there at the first
+        look since this replica started leading: never written before a restart, or
+        deleted meanwhile), or None. Checked only when the watch saw the report differ
+        from what the operator last wrote or confirmed (a restart checks each report
+        once); the report is then written again, so an auditor never reads a report the
+        operator did not write.
         """
         if not report or key in self._unpublished or key in self._publishing:
-            return False  # none written yet, or a write is on its way
+            return None  # none written yet, or a write is on its way
         if time.monotonic() < self._reports_missing_until:
-            return False
+            return None
         live = self._report_live.get(key)
         if live is not None and live == self._report_known.get(key):
-            return False
+            return None
         if live is None:
-            return key in self._report_known or bool(report)  # it was there: deleted
+            return "deleted" if key in self._report_known else "missing"
         expected = policyreport.content(policyreport.build(body, found, 0))
         if expected == live:
             self._report_known[key] = live
-            return False
-        return True
+            return None
+        return "edited"
 
     async def _publisher(self) -> None:
         """Write the PolicyReports of changed verdicts, behind the reconciles.

@@ -5,6 +5,7 @@ The operator runs as a subprocess (`fwop-operator`), exactly as `make run` start
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from pathlib import Path
@@ -92,6 +93,10 @@ def test_restart_writes_nothing(kube: Kube, operator: Operator, examples: list[d
         before[(ns, name)] = {
             k: wl.resource_version(v) for k, v in wl.children(kube, ns, name).items()
         }
+        # Unchanged means written too: the evidence goes behind the reconciles.
+        uid = wl.get(kube, ns, name)["metadata"]["uid"]
+        report = functools.partial(wl.policy_report, kube, ns, uid)
+        eventually(report, 60, f"{ns}/{name}'s PolicyReport")
         before[(ns, name)]["self"] = wl.resource_version(wl.get(kube, ns, name))
     audit = kube.kubeconfig.parent / "audit" / "audit.log"
     mark = audit.stat().st_size if kube.local else 0
