@@ -62,18 +62,23 @@ def check_install(kube: Kube) -> None:
         assert pod.spec.security_context.run_as_non_root is True
 
 
-def chains(ca: bytes, cert: bytes) -> bool:
-    """Whether `cert` is signed by `ca` and valid as a TLS server certificate now."""
+def verify(ca: bytes, cert: bytes, hostname: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`openssl verify` of `cert` as a TLS server certificate against `ca` (and for
+    `hostname`, when given)."""
+    name = ["-verify_hostname", hostname] if hostname else []
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "ca.crt").write_bytes(ca)
         (Path(tmp) / "tls.crt").write_bytes(cert)
-        done = subprocess.run(
-            ["openssl", "verify", "-purpose", "sslserver", "-CAfile", f"{tmp}/ca.crt",
+        return subprocess.run(
+            ["openssl", "verify", "-purpose", "sslserver", *name, "-CAfile", f"{tmp}/ca.crt",
              f"{tmp}/tls.crt"],
-            capture_output=True,
-            check=False,
+            capture_output=True, text=True, check=False,
         )  # fmt: skip
-        return done.returncode == 0
+
+
+def chains(ca: bytes, cert: bytes) -> bool:
+    """Whether `cert` is signed by `ca` and valid as a TLS server certificate now."""
+    return verify(ca, cert).returncode == 0
 
 
 def owned_by(kube: Kube, namespace: str, uids: set[str]) -> list[str]:

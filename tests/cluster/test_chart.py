@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import pytest
 import support
 import yaml
 from charts import CRDS, OPERATOR, HelmError, by_key, differences, template, without_helm
-from installs import chains
+from installs import chains, verify
 
 pytestmark = pytest.mark.cluster
 
@@ -255,17 +254,6 @@ def test_the_release_cannot_live_in_the_namespace_the_chart_deletes() -> None:
     assert ("Namespace", "", "fwop-system") not in yours
 
 
-def _verify(ca: bytes, cert: bytes, hostname: str) -> subprocess.CompletedProcess[str]:
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "ca.crt").write_bytes(ca)
-        (Path(tmp) / "tls.crt").write_bytes(cert)
-        return subprocess.run(
-            ["openssl", "verify", "-purpose", "sslserver", "-verify_hostname", hostname,
-             "-CAfile", f"{tmp}/ca.crt", f"{tmp}/tls.crt"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-
-
 def test_a_self_generated_certificate_serves_the_webhook_service() -> None:
     objects = operator_objects()
     secret = objects[("Secret", "fwop-system", "fwop-webhook-tls")]
@@ -273,8 +261,8 @@ def test_a_self_generated_certificate_serves_the_webhook_service() -> None:
     ca, cert = (base64.b64decode(secret["data"][k]) for k in ("ca.crt", "tls.crt"))
     hook = objects[("ValidatingWebhookConfiguration", "", "fwop")]["webhooks"][0]["clientConfig"]
     assert base64.b64decode(hook["caBundle"]) == ca
-    assert _verify(ca, cert, SERVICE_DNS).returncode == 0
-    assert _verify(ca, cert, "fwop-webhook.other.svc").returncode != 0
+    assert verify(ca, cert, SERVICE_DNS).returncode == 0
+    assert verify(ca, cert, "fwop-webhook.other.svc").returncode != 0
     assert chains(ca, cert)
     # Two renders make two CAs: offline there is no earlier Secret to keep.
     again = operator_objects()[("Secret", "fwop-system", "fwop-webhook-tls")]

@@ -30,17 +30,25 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- toYaml $obj }}
 {{- end }}
 
-{{- /* (list root name): every object of files/<name>, each with the chart's labels. */ -}}
-{{- define "fwop.file" -}}
+{{- /* (list root name): the objects of files/<name>, parsed, as a JSON array. */ -}}
+{{- define "fwop.docs" -}}
 {{- $root := index . 0 }}
 {{- $name := index . 1 }}
+{{- $docs := list }}
 {{- range $text := regexSplit "(?m)^---[ \t]*$" ($root.Files.Get (printf "files/%s" $name)) -1 }}
 {{- $obj := fromYaml $text }}
 {{- if hasKey $obj "Error" }}{{ fail (printf "fwop: files/%s does not parse: %s" $name $obj.Error) }}{{ end }}
-{{- if $obj }}
+{{- if $obj }}{{ $docs = append $docs $obj }}{{ end }}
+{{- end }}
+{{- toJson $docs }}
+{{- end }}
+
+{{- /* (list root name): every object of files/<name>, each with the chart's labels. */ -}}
+{{- define "fwop.file" -}}
+{{- $root := index . 0 }}
+{{- range $obj := include "fwop.docs" . | fromJsonArray }}
 ---
 {{ include "fwop.emit" (list $root $obj) }}
-{{- end }}
 {{- end }}
 {{- end }}
 
